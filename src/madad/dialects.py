@@ -1,0 +1,58 @@
+"""The few statements that differ between SQLite and PostgreSQL, behind one function each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
+
+
+def insert_ignoring_conflicts(session: AsyncSession, table: Table, **constraint: Any) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING on either dialect."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(**constraint)
+    return sqlite.insert(table).on_conflict_do_nothing(**constraint)
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "postgresql"
+
+
+async def current_txid(session: AsyncSession) -> int:
+    """The writing transaction's id on PostgreSQL; 0 on SQLite, where writers are serialised."""
+    if not is_postgres(session):
+        return 0
+    return (await session.execute(text("SELECT pg_current_xact_id()::text::bigint"))).scalar_one()
+
+
+async def visible_horizon(session: AsyncSession) -> int | None:
+    """Every transaction with an id below this one has finished (PostgreSQL); None on SQLite.
+
+    A reader that only consumes rows written below the horizon, ordered by (txid, id), never
+    skips a row that commits late: ids are handed out at insert, not at commit.
+    """
+    if not is_postgres(session):
+        return None
+    row = await session.execute(
+        text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    )
+    return row.scalar_one()
+
+
+async def lock_keys(session: AsyncSession, keys: list[str]) -> None:
+    """Serialise writers that touch the same keys until their transactions end (PostgreSQL
+    advisory locks, taken in one sorted order so that two writers never deadlock). On SQLite
+    writers are already serialised; nothing to do."""
+    if not keys or not is_postgres(session):
+        return
+    await (await session.connection()).execute(
+        text(
+            "SELECT pg_advisory_xact_lock(h) FROM ("
+            " SELECT DISTINCT hashtextextended(k, 0) AS h"
+            " FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS sorted_keys"
+        ),
+        {"keys": sorted(set(keys))},
+    )
