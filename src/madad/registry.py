@@ -1,0 +1,31 @@
+"""The composition root: every domain's routes, job handlers and fact consumers.
+
+Importing a domain's modules registers its jobs (`@jobs.handler`) and fact consumers
+(`@activity.consumer`); the app and the worker import this module and nothing else to get them.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from madad.activity import api as activity_api
+from madad.auth import api as auth_api
+from madad.channels.api import api as api_channel
+from madad.channels.api import service as api_channel_service
+from madad.contacts import api as contacts_api
+from madad.tickets import api as tickets_api
+from madad.webhooks import api as webhooks_api
+from madad.webhooks import service as webhooks_service
+
+# Matching is linear in the number of routes: the hottest (intake) router comes first.
+ROUTERS: list[APIRouter] = [
+    api_channel.router,
+    tickets_api.router,
+    contacts_api.router,
+    auth_api.router,
+    activity_api.router,
+    webhooks_api.router,
+]
+
+# Modules imported for what they register (jobs, periodic jobs, fact consumers).
+REGISTERING = (api_channel_service, webhooks_service)

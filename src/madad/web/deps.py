@@ -1,0 +1,108 @@
+"""Request dependencies: the unit of work of a request, and who is calling.
+
+A request's unit of work commits before the response is sent (a failed commit is a failed
+request), and rolls back on any error so that a rejected request leaves nothing behind.
+Safe methods (GET, HEAD) get a read-only session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, WebSocket
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from madad.auth import service as auth
+from madad.auth.permissions import Actor, Scope
+from madad.config import Settings
+from madad.db import Database, commit
+from madad.errors import Conflict, Unauthorized
+from madad.files import FileStore
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_store(request: Request) -> FileStore:
+    return request.app.state.files
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    db: Database = request.app.state.db
+    write = request.method not in SAFE_METHODS
+    session = db.new_session(write=write)
+    try:
+        yield session
+        if write:
+            try:
+                await commit(session)
+            except IntegrityError as exc:
+                raise Conflict("the change conflicts with data stored meanwhile; retry") from exc
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
+
+
+DB = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("use 'Authorization: Bearer <token>'")
+    return value.strip()
+
+
+async def authenticate_token(db: Database, settings: Settings, token: str) -> Actor:
+    cached = auth.cached_actor(token)
+    if cached is not None:
+        return cached
+    async with db.session(write=False) as session:
+        actor, cached = await auth.actor_from_token(
+            session, token, cache_seconds=settings.token_cache_seconds
+        )
+    if not cached and actor.token_id is not None:
+        async with db.session() as session:
+            await auth.touch_token(session, actor.token_id)
+    return actor
+
+
+async def current_actor(request: Request) -> Actor:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise Unauthorized("this needs an API token: 'Authorization: Bearer <token>'")
+    return await authenticate_token(request.app.state.db, request.app.state.settings, token)
+
+
+async def websocket_actor(websocket: WebSocket) -> Actor:
+    token = bearer_token(websocket.headers.get("authorization"))
+    token = token or websocket.query_params.get("access_token")
+    if not token:
+        raise Unauthorized("this needs an API token")
+    return await authenticate_token(websocket.app.state.db, websocket.app.state.settings, token)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def require(scope: Scope) -> Callable[..., Actor]:
+    """A dependency giving the caller, who must hold `scope`."""
+
+    async def dependency(actor: CurrentActor) -> Actor:
+        actor.require(scope)
+        return actor
+
+    return dependency
