@@ -7,9 +7,11 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from madad import __version__, registry
@@ -18,11 +20,12 @@ from madad.channels.intake import IntakeBatcher
 from madad.config import Settings, get_settings
 from madad.db import Database
 from madad.files import FileStore
-from madad.web import problems
+from madad.web import console, problems
 from madad.web.limits import BodyLimit
 from madad.worker import run_worker
 
 log = logging.getLogger("madad")
+STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
 @asynccontextmanager
@@ -76,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
+    console.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     for router in registry.ROUTERS:
         app.include_router(router)
@@ -103,9 +108,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"status": "ok" if healthy else "unhealthy", "version": __version__, **checks},
             status_code=200 if healthy else 503,
         )
-
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/api/v1/docs")
 
     return app

@@ -49,6 +49,11 @@ class TooLarge(MadadError):
     title = "Payload too large"
 
 
+class TooManyRequests(MadadError):
+    status = 429
+    title = "Too many requests"
+
+
 class Invalid(MadadError):
     status = 422
     title = "Invalid input"

@@ -10,10 +10,12 @@ from fastapi import APIRouter
 
 from madad.activity import api as activity_api
 from madad.auth import api as auth_api
+from madad.auth import views as auth_views
 from madad.channels.api import api as api_channel
 from madad.channels.api import service as api_channel_service
 from madad.contacts import api as contacts_api
 from madad.tickets import api as tickets_api
+from madad.tickets import views as tickets_views
 from madad.webhooks import api as webhooks_api
 from madad.webhooks import service as webhooks_service
 
@@ -25,6 +27,9 @@ ROUTERS: list[APIRouter] = [
     auth_api.router,
     activity_api.router,
     webhooks_api.router,
+    # The agent console (HTML).
+    auth_views.router,
+    tickets_views.router,
 ]
 
 # Modules imported for what they register (jobs, periodic jobs, fact consumers).

@@ -4,7 +4,11 @@ Stream protocol (JSON text frames):
   server → client  {"type": "event", "id": …, "kind": …, "ticket_id": …, …}   one fact
                    {"type": "ready", "replayed": n}   replay after last_event_id is complete
                    {"type": "resync"}   the client fell too far behind: reconnect and resume
+                   {"type": "presence", "ticket_id": …, "user_id": …, "name": …, "state": …}
+                   another agent is viewing / typing on / has left a ticket this client follows
   client → server  {"type": "subscribe", "ticket_id": 42}   add a ticket's events
+                   {"type": "presence", "ticket_id": 42, "state": "viewing"|"typing"|"left"}
+                   tell the other agents on that ticket (collision detection; any process)
                    {"type": "ping"}   answered with {"type": "pong"}
 Connect to /api/v1/stream?last_event_id=N to resume: facts after N are replayed first (and,
 on PostgreSQL, a short window before N, because ids are handed out before commit) — clients
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections import OrderedDict
 from datetime import datetime
 from typing import Annotated, Any
@@ -104,7 +109,8 @@ async def stream(websocket: WebSocket) -> None:
         await websocket.close(code=4400, reason="last_event_id and ticket_id are numbers")
         return
     ticket_id = int(raw_ticket) if raw_ticket else None
-    topics = [f"ticket:{ticket_id}"] if ticket_id else ["tickets"]
+    topics = [f"ticket:{ticket_id}", f"presence:{ticket_id}"] if ticket_id else ["tickets"]
+    connection = secrets.token_hex(8)
     bus = websocket.app.state.bus
     db = websocket.app.state.db
     # Subscribe before reading the database: nothing committed after the read is missed.
@@ -120,9 +126,15 @@ async def stream(websocket: WebSocket) -> None:
                     await _send(websocket, {"type": "event", **service.event_of(fact)})
                     replayed += 1
         await _send(websocket, {"type": "ready", "replayed": replayed})
-        reader = asyncio.create_task(_client_messages(websocket, sub))
+        reader = asyncio.create_task(_client_messages(websocket, sub, actor, connection))
         try:
             async for _topic, event in sub:
+                if event.get("type") == "presence":
+                    if event.get("connection") != connection:
+                        await _send(
+                            websocket, {k: v for k, v in event.items() if k != "connection"}
+                        )
+                    continue
                 if seen.add(event["id"]):
                     await _send(websocket, {"type": "event", **event})
             if sub.overflowed:
@@ -138,7 +150,13 @@ async def stream(websocket: WebSocket) -> None:
         await sub.close()
 
 
-async def _client_messages(websocket: WebSocket, sub: Subscription) -> None:
+PRESENCE_STATES = {"viewing", "typing", "left"}
+
+
+async def _client_messages(
+    websocket: WebSocket, sub: Subscription, actor: Actor, connection: str
+) -> None:
+    bus = websocket.app.state.bus
     try:
         while True:
             text = await websocket.receive_text()
@@ -151,8 +169,25 @@ async def _client_messages(websocket: WebSocket, sub: Subscription) -> None:
             if kind == "ping":
                 await _send(websocket, {"type": "pong"})
             elif kind == "subscribe" and isinstance(message.get("ticket_id"), int):
-                await sub.add(f"ticket:{message['ticket_id']}")
+                await sub.add(f"ticket:{message['ticket_id']}", f"presence:{message['ticket_id']}")
                 await _send(websocket, {"type": "subscribed", "ticket_id": message["ticket_id"]})
+            elif (
+                kind == "presence"
+                and isinstance(message.get("ticket_id"), int)
+                and message.get("state") in PRESENCE_STATES
+                and actor.user_id is not None
+            ):
+                await bus.publish(
+                    f"presence:{message['ticket_id']}",
+                    {
+                        "type": "presence",
+                        "ticket_id": message["ticket_id"],
+                        "user_id": actor.user_id,
+                        "name": actor.name,
+                        "state": message["state"],
+                        "connection": connection,
+                    },
+                )
             else:
                 await _send(websocket, {"type": "error", "detail": "unknown message"})
     except WebSocketDisconnect:

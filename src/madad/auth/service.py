@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,12 +18,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from madad.auth.models import ApiToken, AuditEntry, Role, Team, TeamMember, User
+from madad.auth.models import ApiToken, AuditEntry, Role, Team, TeamMember, User, WebSession
 from madad.auth.permissions import ROLE_SCOPES, Actor, Scope, actor_for
 from madad.db import utcnow
 from madad.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 
 _hasher = PasswordHasher()
+# The languages the console is translated into (catalogs in madad/web/locales).
+UI_LANGUAGES = {"en": "English", "ur": "اردو"}
 MIN_PASSWORD = 8
 
 
@@ -65,6 +68,14 @@ def audit(
             data=data or {},
         )
     )
+
+
+def check_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid("time_zone", f"unknown time zone {name!r}") from exc
+    return name
 
 
 def _check_may_grant(actor: Actor, role: Role) -> None:
@@ -169,7 +180,11 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: int, patch: 
     if patch.name is not None:
         user.name = _clean_name(patch.name)
     if patch.language is not None:
+        if patch.language not in UI_LANGUAGES:
+            raise Invalid("language", f"choose one of {', '.join(UI_LANGUAGES)}")
         user.language = patch.language
+    if patch.time_zone is not None:
+        check_time_zone(patch.time_zone)
     if patch.time_zone is not None:
         user.time_zone = patch.time_zone
     if patch.signature is not None:
@@ -177,6 +192,13 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: int, patch: 
     if patch.password is not None:
         user.password_hash = hash_password(patch.password)
         changes["password"] = "changed"
+    if patch.password is not None or patch.is_active is False:
+        # A new password or a deactivation signs the user out of every browser.
+        await session.execute(
+            update(WebSession)
+            .where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
     user.updated_at = utcnow()
     if changes:
         audit(session, actor, "user.updated", "user", user.id, changes)

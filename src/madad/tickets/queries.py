@@ -310,3 +310,65 @@ async def messages_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int
         ).scalars():
             files.setdefault(a.message_id, []).append(a)
     return {m.id: MessageView(m, files.get(m.id, [])) for m in rows}
+
+
+# --- the console's inbox counts ---------------------------------------------------------------
+
+ACTIVE = ("new", "open", "pending", "on_hold")
+COUNT_CAP = 10_000
+
+
+@dataclass
+class InboxCounts:
+    """Live counts of the inbox views; `solved` is capped at COUNT_CAP (shown as "10,000+")."""
+
+    mine: int = 0
+    unassigned: int = 0
+    open: int = 0
+    pending: int = 0
+    on_hold: int = 0
+    solved: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
+    by_team: dict[int, int] = field(default_factory=dict)
+
+
+async def inbox_counts(session: AsyncSession, actor: Actor) -> InboxCounts:
+    """Every view's count in two queries: one grouped pass over the unsolved tickets (the
+    working set, small however many tickets are stored), one capped count of solved ones."""
+    actor.require(Scope.tickets_read)
+    mine = Ticket.assignee_id == actor.user_id if actor.user_id else literal(False)
+    rows = await session.execute(
+        select(
+            Ticket.status,
+            Ticket.channel,
+            Ticket.team_id,
+            Ticket.assignee_id.is_(None),
+            mine,
+            func.count(),
+        )
+        .where(Ticket.status.in_(ACTIVE), Ticket.merged_into_id.is_(None))
+        .group_by(Ticket.status, Ticket.channel, Ticket.team_id, Ticket.assignee_id.is_(None), mine)
+    )
+    counts = InboxCounts()
+    for status, channel, team_id, unassigned, is_mine, n in rows.all():
+        if status in ("new", "open"):
+            counts.open += n
+            if unassigned:
+                counts.unassigned += n
+            counts.by_channel[channel] = counts.by_channel.get(channel, 0) + n
+            if team_id is not None:
+                counts.by_team[team_id] = counts.by_team.get(team_id, 0) + n
+        elif status == "pending":
+            counts.pending += n
+        else:
+            counts.on_hold += n
+        if is_mine:
+            counts.mine += n
+    solved = (
+        select(Ticket.id)
+        .where(Ticket.status == "solved", Ticket.merged_into_id.is_(None))
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    counts.solved = await session.scalar(select(func.count()).select_from(solved)) or 0
+    return counts

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, WebSocket
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.auth import service as auth
+from madad.auth import sessions
 from madad.auth.permissions import Actor, Scope
 from madad.config import Settings
 from madad.db import Database, commit
-from madad.errors import Conflict, Unauthorized
+from madad.errors import Conflict, Forbidden, Unauthorized
 from madad.files import FileStore
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SESSION_COOKIE = "madad_session"
 
 
 def get_db(request: Request) -> Database:
@@ -88,11 +91,24 @@ async def current_actor(request: Request) -> Actor:
 
 
 async def websocket_actor(websocket: WebSocket) -> Actor:
+    """An API token (header or `access_token`), or the console's session cookie — the latter
+    only from a page of our own origin (no cross-site WebSocket hijacking)."""
     token = bearer_token(websocket.headers.get("authorization"))
     token = token or websocket.query_params.get("access_token")
-    if not token:
-        raise Unauthorized("this needs an API token")
-    return await authenticate_token(websocket.app.state.db, websocket.app.state.settings, token)
+    if token:
+        return await authenticate_token(websocket.app.state.db, websocket.app.state.settings, token)
+    cookie = websocket.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthorized("this needs an API token or a signed-in session")
+    origin = websocket.headers.get("origin")
+    if origin and urlsplit(origin).netloc != websocket.headers.get("host", ""):
+        raise Forbidden("cross-origin WebSocket refused")
+    db: Database = websocket.app.state.db
+    async with db.session(write=False) as session:
+        who = await sessions.signed_in(session, cookie)
+    if who is None:
+        raise Unauthorized("the session ended; sign in again")
+    return who.actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

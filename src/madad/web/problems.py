@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from madad.errors import FieldError, MadadError, Problem, problem_of
+from madad.web.templating import render
 
 log = logging.getLogger("madad.http")
 
@@ -29,9 +30,24 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def wants_page(request: Request) -> bool:
+    """A browser navigating to a console page (not the API, not an htmx fragment request)."""
+    return (
+        not request.url.path.startswith("/api/")
+        and "text/html" in request.headers.get("accept", "")
+        and "hx-request" not in request.headers
+    )
+
+
+def error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    return render(request, "error.html", {"title": title, "detail": detail}, status=status)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(MadadError)
-    async def _domain(_: Request, exc: MadadError) -> JSONResponse:
+    async def _domain(request: Request, exc: MadadError) -> Response:
+        if wants_page(request):
+            return error_page(request, exc.status, exc.title, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return problem_response(problem_of(exc), headers)
 
@@ -57,9 +73,13 @@ def install(app: FastAPI) -> None:
         return problem_response(Problem(422, "Invalid input", str(exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if wants_page(request):
+            return error_page(
+                request, exc.status_code, titles.get(exc.status_code, "Error"), detail
+            )
         return problem_response(
             Problem(exc.status_code, titles.get(exc.status_code, "Error"), detail),
             dict(exc.headers) if exc.headers else None,
