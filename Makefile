@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,14 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
+
+# Extract every UI string (code and templates) and merge it into the catalogs; then translate
+# the new entries in src/madad/web/locales/ur/LC_MESSAGES/messages.po (tests check completeness).
+LOCALES := src/madad/web/locales
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F src/madad/web/babel.cfg -o $(LOCALES)/messages.pot --no-location \
+		--sort-output -k _ -k gettext -k ngettext:1,2 --project Madad .
+	@test -f $(LOCALES)/ur/LC_MESSAGES/messages.po || \
+		$(BIN)/pybabel init -i $(LOCALES)/messages.pot -d $(LOCALES) -l ur
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -l ur --no-fuzzy-matching \
+		--ignore-obsolete

@@ -171,3 +171,34 @@ async def test_an_agents_day_in_the_console(
     assert watch.dialogs == [] and colleague_watch.dialogs == []
     assert watch.errors == [], watch.errors
     assert colleague_watch.errors == [], colleague_watch.errors
+
+
+async def test_urdu_mirrors_the_console(settings: Settings, db: Database, browser: Browser) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    ayesha = await make_person(db, role=Role.agent, name="Ayesha Agent", password=PASSWORD)
+    bridge = await make_person(db, role=Role.agent, name="Bridge", scopes=[Scope.inbound])
+    with spawn_server(settings_env(settings)) as base:
+        got = post(
+            base,
+            bridge,
+            "u1",
+            contact={"email": "kamran@example.com", "name": "کامران"},
+            subject="میرا آرڈر کہاں ہے؟",
+            text="السلام علیکم، میرا آرڈر ابھی تک نہیں پہنچا۔",
+        )
+        context = await browser.new_context(viewport={"width": 1280, "height": 860})
+        page, watch = await signed_in_page(context, base, ayesha)
+        await page.goto(base + "/me")
+        await page.get_by_label("Language").select_option("ur")
+        await page.get_by_label("Time zone").fill("Asia/Karachi")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        await page.goto(f"{base}/tickets/{got['ticket_id']}")
+        await expect(page.locator("html")).to_have_attribute("lang", "ur")
+        await expect(page.get_by_role("button", name="جواب بھیجیں")).to_be_visible()
+        conversation = await page.locator(".ticket-col").bounding_box()
+        panel = await page.locator(".customer-360").bounding_box()
+        assert conversation and panel and panel["x"] < conversation["x"]  # mirrored
+        await page.screenshot(path=str(ARTIFACTS / "ticket-urdu.png"), full_page=True)
+        await context.close()
+    assert watch.dialogs == [] and watch.errors == [], watch.errors

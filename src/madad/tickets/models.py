@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +43,9 @@ class Priority(StrEnum):
 PRIORITY_RANK = {Priority.low: 0, Priority.normal: 1, Priority.high: 2, Priority.urgent: 3}
 
 
+UNSOLVED_LIVE = text("merged_into_id IS NULL AND status IN ('new', 'open', 'pending', 'on_hold')")
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -56,6 +60,17 @@ class Ticket(Base):
         Index("ix_tickets_contact", "contact_id", "created_at"),
         Index("ix_tickets_organisation", "organisation_id", "created_at"),
         Index("ix_tickets_conversation", "channel", "conversation_key"),
+        # The console's live counts: an index-only pass over the unsolved tickets.
+        Index(
+            "ix_tickets_unsolved_counts",
+            "status",
+            "channel",
+            "team_id",
+            "assignee_id",
+            postgresql_where=UNSOLVED_LIVE,
+            sqlite_where=UNSOLVED_LIVE,
+        ),
+        Index("ix_tickets_status_created", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -333,27 +333,19 @@ class InboxCounts:
 
 
 async def inbox_counts(session: AsyncSession, actor: Actor) -> InboxCounts:
-    """Every view's count in two queries: one grouped pass over the unsolved tickets (the
-    working set, small however many tickets are stored), one capped count of solved ones."""
+    """Every view's count in two queries: one grouped, index-only pass over the unsolved
+    tickets (ix_tickets_unsolved_counts), one capped count of solved ones."""
     actor.require(Scope.tickets_read)
-    mine = Ticket.assignee_id == actor.user_id if actor.user_id else literal(False)
     rows = await session.execute(
-        select(
-            Ticket.status,
-            Ticket.channel,
-            Ticket.team_id,
-            Ticket.assignee_id.is_(None),
-            mine,
-            func.count(),
-        )
+        select(Ticket.status, Ticket.channel, Ticket.team_id, Ticket.assignee_id, func.count())
         .where(Ticket.status.in_(ACTIVE), Ticket.merged_into_id.is_(None))
-        .group_by(Ticket.status, Ticket.channel, Ticket.team_id, Ticket.assignee_id.is_(None), mine)
+        .group_by(Ticket.status, Ticket.channel, Ticket.team_id, Ticket.assignee_id)
     )
     counts = InboxCounts()
-    for status, channel, team_id, unassigned, is_mine, n in rows.all():
+    for status, channel, team_id, assignee_id, n in rows.all():
         if status in ("new", "open"):
             counts.open += n
-            if unassigned:
+            if assignee_id is None:
                 counts.unassigned += n
             counts.by_channel[channel] = counts.by_channel.get(channel, 0) + n
             if team_id is not None:
@@ -362,7 +354,7 @@ async def inbox_counts(session: AsyncSession, actor: Actor) -> InboxCounts:
             counts.pending += n
         else:
             counts.on_hold += n
-        if is_mine:
+        if assignee_id is not None and assignee_id == actor.user_id:
             counts.mine += n
     solved = (
         select(Ticket.id)
