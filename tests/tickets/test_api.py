@@ -40,6 +40,30 @@ async def test_list_filters_and_counts(
     assert r.json() == {"count": 2}
 
 
+async def test_waiting_longest_puts_answered_tickets_last_and_pages_through_them(
+    client: httpx.AsyncClient, agent: Person
+) -> None:
+    created = [
+        (await inbound(client, agent, email=f"w{i}@example.com"))["ticket_id"] for i in range(7)
+    ]
+    for ticket_id in created[::2]:  # answered: nobody waits on these any more
+        r = await client.post(
+            f"/api/v1/tickets/{ticket_id}/reply", headers=agent.headers, json={"text": "Done"}
+        )
+        assert r.status_code == 201, r.text
+    seen: list[int] = []
+    cursor = None
+    while True:
+        url = "/api/v1/tickets?sort=waiting&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = (await client.get(url, headers=agent.headers)).json()
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    waiting = [t for t in created if t not in created[::2]]
+    assert seen == waiting + sorted(created[::2])
+
+
 async def test_cursor_pagination_visits_every_ticket_once(
     client: httpx.AsyncClient, agent: Person
 ) -> None:

@@ -46,6 +46,9 @@ PRIORITY_RANK = {Priority.low: 0, Priority.normal: 1, Priority.high: 2, Priority
 UNSOLVED_LIVE = text("merged_into_id IS NULL AND status IN ('new', 'open', 'pending', 'on_hold')")
 
 
+OPEN_LIVE = text("merged_into_id IS NULL AND status IN ('new', 'open')")
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -71,6 +74,15 @@ class Ticket(Base):
             sqlite_where=UNSOLVED_LIVE,
         ),
         Index("ix_tickets_status_created", "status", "created_at", "id"),
+        # "Waiting longest": per status, and across the open views (new + open) at once.
+        Index("ix_tickets_status_waiting", "status", "waiting_since", "id"),
+        Index(
+            "ix_tickets_open_waiting",
+            "waiting_since",
+            "id",
+            postgresql_where=OPEN_LIVE,
+            sqlite_where=OPEN_LIVE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

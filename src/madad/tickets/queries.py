@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.auth.permissions import Actor, Scope
 from madad.contacts.models import Contact, ContactIdentity
-from madad.db import UTCDateTime
 from madad.errors import Invalid, NotFound
 from madad.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from madad.tickets.models import (
@@ -66,17 +65,14 @@ def _priority_rank() -> Any:
     return case({p.value: r for p, r in PRIORITY_RANK.items()}, value=Ticket.priority, else_=1)
 
 
-def _waiting_key() -> Any:
-    return func.coalesce(Ticket.waiting_since, literal(FAR_FUTURE, UTCDateTime()))
-
-
 # name → [(expression, descending)], always ending in the id for a total order
 SORTS: dict[str, list[tuple[Any, bool]]] = {
     "last_activity": [(Ticket.last_activity_at, True), (Ticket.id, True)],
     "created": [(Ticket.created_at, True), (Ticket.id, True)],
     "oldest": [(Ticket.created_at, False), (Ticket.id, False)],
     "priority": [(_priority_rank(), True), (Ticket.last_activity_at, True), (Ticket.id, True)],
-    "waiting": [(_waiting_key(), False), (Ticket.id, False)],
+    # Customers waiting longest first, then tickets nobody waits on (NULL, last) by id.
+    "waiting": [(Ticket.waiting_since, False), (Ticket.id, False)],
 }
 
 
@@ -120,6 +116,15 @@ def _where(f: TicketFilter) -> list[ColumnElement[bool]]:
 
 def _after(sort: list[tuple[Any, bool]], values: list[Any]) -> ColumnElement[bool]:
     """Rows strictly after `values` in the sort order (a keyset condition)."""
+    if sort is SORTS["waiting"]:
+        waiting, ticket_id = values
+        if waiting is None:
+            return and_(Ticket.waiting_since.is_(None), Ticket.id > ticket_id)
+        return or_(
+            Ticket.waiting_since > waiting,
+            and_(Ticket.waiting_since == waiting, Ticket.id > ticket_id),
+            Ticket.waiting_since.is_(None),
+        )
     ors = []
     for i, (expr, desc) in enumerate(sort):
         eqs = [sort[j][0] == values[j] for j in range(i)]
@@ -135,7 +140,7 @@ def _cursor_values(ticket: Ticket, sort_name: str) -> list[Any]:
         return [ticket.created_at, ticket.id]
     if sort_name == "priority":
         return [PRIORITY_RANK.get(ticket.priority, 1), ticket.last_activity_at, ticket.id]
-    return [ticket.waiting_since or FAR_FUTURE, ticket.id]
+    return [ticket.waiting_since, ticket.id]
 
 
 async def _views(session: AsyncSession, tickets: list[Ticket]) -> list[TicketView]:
@@ -195,7 +200,10 @@ async def list_tickets(
     if cursor:
         values = decode_cursor(cursor, len(order))
         stmt = stmt.where(_after(order, values))
-    stmt = stmt.order_by(*[e.desc() if d else e.asc() for e, d in order]).limit(limit + 1)
+    keys = [e.desc() if d else e.asc() for e, d in order]
+    if sort == "waiting":
+        keys[0] = keys[0].nulls_last()  # PostgreSQL's default for ASC; SQLite needs telling
+    stmt = stmt.order_by(*keys).limit(limit + 1)
     rows = list((await session.execute(stmt)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]

@@ -1,4 +1,4 @@
-"""Indexes for the console's inbox: live counts and the "newest" sort.
+"""Indexes for the console's inbox: live counts, the "newest" and "waiting longest" sorts.
 
 Revision ID: 0003_inbox_indexes
 Revises: 0002_web_sessions
@@ -21,6 +21,9 @@ UNSOLVED_LIVE = sa.text(
 )
 
 
+OPEN_LIVE = sa.text("merged_into_id IS NULL AND status IN ('new', 'open')")
+
+
 def upgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(
@@ -33,9 +36,21 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_tickets_status_created", ["status", "created_at", "id"], unique=False
         )
+        batch_op.create_index(
+            "ix_tickets_status_waiting", ["status", "waiting_since", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_tickets_open_waiting",
+            ["waiting_since", "id"],
+            unique=False,
+            postgresql_where=OPEN_LIVE,
+            sqlite_where=OPEN_LIVE,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_open_waiting")
+        batch_op.drop_index("ix_tickets_status_waiting")
         batch_op.drop_index("ix_tickets_status_created")
         batch_op.drop_index("ix_tickets_unsolved_counts")
