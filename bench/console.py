@@ -87,6 +87,7 @@ def main() -> None:
     pages = [
         ("inbox, All open", "/inbox?view=open"),
         ("inbox, Unassigned sorted by waiting", "/inbox?view=unassigned&sort=waiting"),
+        ("inbox, All open sorted by priority", "/inbox?view=open&sort=priority"),
         ("inbox, Solved", "/inbox?view=solved"),
         (f"ticket page #{ticket_id} with customer 360", f"/tickets/{ticket_id}"),
     ]
