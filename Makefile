@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/madad serve
+	$(BIN)/madad serve --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

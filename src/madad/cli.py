@@ -27,6 +27,7 @@ from madad.auth.permissions import SYSTEM, parse_scopes
 from madad.bus import make_bus
 from madad.config import Settings, get_settings
 from madad.db import Database
+from madad.demo import command as demo_command
 from madad.errors import MadadError
 from madad.worker import run_worker
 
@@ -41,6 +42,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(jobs_app, name="jobs")
+
+app.command("demo")(demo_command.demo)
 
 out = Console()
 err = Console(stderr=True)
@@ -83,6 +86,9 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="run no background worker here")
     ] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="fill an empty database with the demo desk first")
+    ] = False,
 ) -> None:
     """Serve the API (and, by default, run background work in the same process)."""
     settings = get_settings()
@@ -93,6 +99,8 @@ def serve(
         settings.embedded_worker = False
     listen_host = host or settings.host
     listen_port = port or settings.port
+    if demo:
+        demo_command.seed_if_empty(settings, listen_host, listen_port)
     out.print(
         f"Madad is serving on http://{listen_host}:{listen_port}/ "
         f"(API docs: /api/v1/docs, database: {_redacted(settings.database_url)})"

@@ -350,3 +350,18 @@ async def test_a_batch_reopens_a_solved_ticket_once(db: Database) -> None:
     async with db.session(write=False) as session:
         ticket = await session.get(Ticket, a.ticket_id)
         assert ticket is not None and ticket.status == "open" and ticket.reopen_count == 1
+
+
+async def test_receive_sees_changes_made_earlier_in_the_same_transaction(db: Database) -> None:
+    a = await receive(db, msg("help", external_id="1"))
+    async with db.session() as session:
+        # Solve it and, in the same unit of work, the customer writes again.
+        await changes.update_ticket(session, SYSTEM, a.ticket_id, {"status": "solved"})
+        again = await service.receive(
+            session, msg("still broken", external_id="2", in_reply_to=("1",))
+        )
+    assert again.ticket_id == a.ticket_id and again.reopened
+    async with db.session(write=False) as session:
+        ticket = await session.get(Ticket, a.ticket_id)
+        assert ticket is not None and ticket.status == "open" and ticket.reopen_count == 1
+        assert ticket.waiting_since is not None

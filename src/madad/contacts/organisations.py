@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -122,7 +123,7 @@ def _check_seats(seats: Any) -> int | None:
 
 
 async def create_organisation(
-    session: AsyncSession, actor: Actor, values: Mapping[str, Any]
+    session: AsyncSession, actor: Actor, values: Mapping[str, Any], *, at: datetime | None = None
 ) -> OrganisationView:
     actor.require(Scope.contacts_write)
     unknown = set(values) - ORG_FIELDS
@@ -131,7 +132,7 @@ async def create_organisation(
     name = clean_name(values.get("name"))
     if not name or not name.strip():
         raise Invalid("name", "must not be empty")
-    now = utcnow()
+    now = at or utcnow()
     status = _check_status(values.get("status") or "active")
     org = Organisation(
         name=name,
@@ -142,6 +143,8 @@ async def create_organisation(
         churned_at=values.get("churned_at") or (now if status == "churned" else None),
         custom=clean_custom(values.get("custom")),
         notes=values.get("notes"),
+        created_at=now,
+        updated_at=now,
     )
     session.add(org)
     await session.flush()
@@ -151,6 +154,7 @@ async def create_organisation(
         session,
         "organisation.created",
         agent_id=actor.user_id,
+        at=now,
         data={
             "organisation_id": org.id,
             "status": org.status,
@@ -162,7 +166,12 @@ async def create_organisation(
 
 
 async def update_organisation(
-    session: AsyncSession, actor: Actor, organisation_id: int, changes: Mapping[str, Any]
+    session: AsyncSession,
+    actor: Actor,
+    organisation_id: int,
+    changes: Mapping[str, Any],
+    *,
+    at: datetime | None = None,
 ) -> OrganisationView:
     actor.require(Scope.contacts_write)
     unknown = set(changes) - ORG_FIELDS
@@ -193,13 +202,14 @@ async def update_organisation(
         org.status = _check_status(changes["status"])
     if "churned_at" in changes:
         org.churned_at = changes["churned_at"]
-    now = utcnow()
+    now = at or utcnow()
     if org.status == "churned" and old_status != "churned":
         org.churned_at = changes.get("churned_at") or now
         facts.record(
             session,
             "organisation.churned",
             agent_id=actor.user_id,
+            at=now,
             data={"organisation_id": org.id, "at": org.churned_at.isoformat()},
         )
     elif org.status == "active" and old_status == "churned":
@@ -208,6 +218,7 @@ async def update_organisation(
             session,
             "organisation.reactivated",
             agent_id=actor.user_id,
+            at=now,
             data={"organisation_id": org.id},
         )
     org.updated_at = now
@@ -216,6 +227,7 @@ async def update_organisation(
         session,
         "organisation.updated",
         agent_id=actor.user_id,
+        at=now,
         data={"organisation_id": org.id, "fields": sorted(changes)},
     )
     return (await _org_views(session, [org]))[0]

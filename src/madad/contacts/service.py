@@ -536,8 +536,11 @@ async def resolve_contacts(
     return out
 
 
-async def create_contact(session: AsyncSession, actor: Actor, data: ContactIn) -> ContactView:
+async def create_contact(
+    session: AsyncSession, actor: Actor, data: ContactIn, *, at: datetime | None = None
+) -> ContactView:
     actor.require(Scope.contacts_write)
+    now = at or utcnow()
     identities = _identities_of(data.emails, data.phones, data.handles)
     if data.organisation_id is not None:
         await get_organisation_row(session, data.organisation_id)
@@ -548,6 +551,8 @@ async def create_contact(session: AsyncSession, actor: Actor, data: ContactIn) -
         time_zone=clean_time_zone(data.time_zone),
         birthday=data.birthday,
         custom=clean_custom(data.custom),
+        created_at=now,
+        updated_at=now,
     )
     if contact.organisation_id is None:
         for ident in identities:
@@ -564,6 +569,7 @@ async def create_contact(session: AsyncSession, actor: Actor, data: ContactIn) -
         "contact.created",
         contact_id=contact.id,
         agent_id=actor.user_id,
+        at=now,
         data={"organisation_id": contact.organisation_id, "via": "manual"},
     )
     return (await _load_views(session, [contact]))[0]
@@ -789,7 +795,9 @@ async def merge_contacts(
 # --- notes ------------------------------------------------------------------------------------
 
 
-async def add_note(session: AsyncSession, actor: Actor, contact_id: int, body: str) -> ContactNote:
+async def add_note(
+    session: AsyncSession, actor: Actor, contact_id: int, body: str, *, at: datetime | None = None
+) -> ContactNote:
     actor.require(Scope.contacts_write)
     contact = await _live_contact(session, contact_id)
     text = body  # kept exactly as written, whitespace and all
@@ -797,7 +805,9 @@ async def add_note(session: AsyncSession, actor: Actor, contact_id: int, body: s
         raise Invalid("body", "must not be empty")
     if len(text) > 20_000:
         raise Invalid("body", "at most 20000 characters")
-    note = ContactNote(contact_id=contact.id, author_id=actor.user_id, body=text)
+    note = ContactNote(
+        contact_id=contact.id, author_id=actor.user_id, body=text, created_at=at or utcnow()
+    )
     session.add(note)
     await session.flush()
     facts.record(
@@ -805,6 +815,7 @@ async def add_note(session: AsyncSession, actor: Actor, contact_id: int, body: s
         "contact.note_added",
         contact_id=contact.id,
         agent_id=actor.user_id,
+        at=note.created_at,
         data={"note_id": note.id},
     )
     return note
@@ -851,3 +862,4 @@ def contact_local_time(contact: Contact, now: datetime | None = None) -> datetim
     if not contact.time_zone:
         return None
     return (now or utcnow()).astimezone(ZoneInfo(contact.time_zone))
+

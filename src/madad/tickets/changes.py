@@ -36,7 +36,9 @@ async def live_ticket(session: AsyncSession, ticket_id: int, *, lock: bool = Fal
     while current is not None:
         stmt = select(Ticket).where(Ticket.id == current)
         if lock:
-            stmt = stmt.with_for_update()
+            # A locking read must see the row as stored now, not as this session last saw it
+            # (the ingress writes tickets with Core statements).
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         ticket = (await session.execute(stmt)).scalar_one_or_none()
         if ticket is None:
             break
@@ -50,7 +52,7 @@ async def live_ticket(session: AsyncSession, ticket_id: int, *, lock: bool = Fal
 async def get_ticket_row(session: AsyncSession, ticket_id: int, *, lock: bool = False) -> Ticket:
     stmt = select(Ticket).where(Ticket.id == ticket_id)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     ticket = (await session.execute(stmt)).scalar_one_or_none()
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} does not exist")

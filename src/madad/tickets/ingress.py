@@ -260,6 +260,10 @@ async def receive_many(
     settings = settings_of(session)
     now = utcnow()
     prepared = [p if isinstance(p, Prepared) else prepare(p, settings) for p in inbounds]
+    # The batch reads and writes with Core statements, which do not autoflush: write what this
+    # transaction changed through the ORM first, or it would be read stale and written back
+    # over the batch's changes at commit.
+    await session.flush()
     results: list[Received | MadadError | None] = [None] * len(prepared)
 
     # 1. What is already stored, and repeats within the batch.
