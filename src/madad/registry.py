@@ -9,15 +9,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from madad.activity import api as activity_api
+from madad.auth import admin_views
 from madad.auth import api as auth_api
 from madad.auth import views as auth_views
 from madad.channels.api import api as api_channel
 from madad.channels.api import service as api_channel_service
 from madad.contacts import api as contacts_api
+from madad.contacts import organisation_views
+from madad.contacts import views as contacts_views
 from madad.tickets import api as tickets_api
 from madad.tickets import views as tickets_views
 from madad.webhooks import api as webhooks_api
 from madad.webhooks import service as webhooks_service
+from madad.webhooks import views as webhooks_views
 
 # Matching is linear in the number of routes: the hottest (intake) router comes first.
 ROUTERS: list[APIRouter] = [
@@ -30,6 +34,10 @@ ROUTERS: list[APIRouter] = [
     # The agent console (HTML).
     auth_views.router,
     tickets_views.router,
+    contacts_views.router,
+    organisation_views.router,
+    admin_views.router,
+    webhooks_views.router,
 ]
 
 # Modules imported for what they register (jobs, periodic jobs, fact consumers).

@@ -862,4 +862,3 @@ def contact_local_time(contact: Contact, now: datetime | None = None) -> datetim
     if not contact.time_zone:
         return None
     return (now or utcnow()).astimezone(ZoneInfo(contact.time_zone))
-
