@@ -313,3 +313,16 @@ async def test_an_agent_cannot_administer(
         "/api/v1/users", json={"email": "z@example.com", "name": "Z"}, headers=supervisor.headers
     )
     assert r.status_code == 403
+
+
+async def test_ids_out_of_range_are_a_422_not_a_database_error(
+    client: httpx.AsyncClient, agent: Person
+) -> None:
+    for path in (
+        "/api/v1/tickets/99999999999",
+        "/api/v1/contacts/99999999999",
+        "/api/v1/tickets/0",
+    ):
+        r = await client.get(path, headers=agent.headers)
+        assert r.status_code == 422, (path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")

@@ -21,7 +21,7 @@ from madad.auth.sessions import SignedIn
 from madad.errors import Invalid, MadadError
 from madad.web import i18n
 from madad.web.console import require_page
-from madad.web.deps import DB
+from madad.web.deps import DB, PathId
 from madad.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -184,7 +184,7 @@ async def create_user(
 
 
 async def _change_user(
-    request: Request, session: AsyncSession, who: SignedIn, user_id: int, patch: auth.UserPatch
+    request: Request, session: AsyncSession, who: SignedIn, user_id: PathId, patch: auth.UserPatch
 ) -> Response:
     try:
         await auth.update_user(session, who.actor, user_id, patch)

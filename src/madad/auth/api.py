@@ -20,7 +20,7 @@ from madad.auth.schemas import (
     UserPatch,
 )
 from madad.errors import Invalid, NotFound
-from madad.web.deps import DB, CurrentActor, require
+from madad.web.deps import DB, CurrentActor, PathId, require
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -58,12 +58,14 @@ async def create_user(body: UserCreate, session: DB, actor: Admin) -> UserOut:
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
-async def get_user(user_id: int, session: DB, actor: Reader) -> UserOut:
+async def get_user(user_id: PathId, session: DB, actor: Reader) -> UserOut:
     return UserOut.of(await service.get_user(session, user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-async def update_user(user_id: int, body: UserPatch, session: DB, actor: CurrentActor) -> UserOut:
+async def update_user(
+    user_id: PathId, body: UserPatch, session: DB, actor: CurrentActor
+) -> UserOut:
     patch = service.UserPatch(**body.model_dump(exclude_unset=True))
     return UserOut.of(await service.update_user(session, actor, user_id, patch))
 
@@ -82,13 +84,13 @@ async def create_team(body: TeamCreate, session: DB, actor: Admin) -> TeamOut:
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut)
-async def update_team(team_id: int, body: TeamPatch, session: DB, actor: Admin) -> TeamOut:
+async def update_team(team_id: PathId, body: TeamPatch, session: DB, actor: Admin) -> TeamOut:
     team = await service.update_team(session, actor, team_id, **body.model_dump(exclude_unset=True))
     return TeamOut.of(team, await service.team_members(session, team.id))
 
 
 @router.delete("/teams/{team_id}", status_code=204)
-async def delete_team(team_id: int, session: DB, actor: Admin) -> Response:
+async def delete_team(team_id: PathId, session: DB, actor: Admin) -> Response:
     await service.delete_team(session, actor, team_id)
     return Response(status_code=204)
 
@@ -123,6 +125,6 @@ async def create_token(body: TokenCreate, session: DB, actor: CurrentActor) -> T
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: int, session: DB, actor: CurrentActor) -> Response:
+async def revoke_token(token_id: PathId, session: DB, actor: CurrentActor) -> Response:
     await service.revoke_token(session, actor, token_id)
     return Response(status_code=204)

@@ -25,7 +25,7 @@ from madad.contacts.schemas import (
 from madad.errors import Invalid, NotFound
 from madad.tickets import queries as ticket_queries
 from madad.tickets.schemas import TicketOut
-from madad.web.deps import DB, require
+from madad.web.deps import DB, PathId, require
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
 
@@ -81,44 +81,46 @@ async def create_contact(body: ContactCreate, session: DB, actor: Writer) -> Con
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut)
-async def get_contact(contact_id: int, session: DB, actor: Reader) -> ContactOut:
+async def get_contact(contact_id: PathId, session: DB, actor: Reader) -> ContactOut:
     return ContactOut.of(await service.get_contact(session, actor, contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut)
 async def update_contact(
-    contact_id: int, body: ContactPatch, session: DB, actor: Writer
+    contact_id: PathId, body: ContactPatch, session: DB, actor: Writer
 ) -> ContactOut:
     changes = body.model_dump(exclude_unset=True)
     return ContactOut.of(await service.update_contact(session, actor, contact_id, changes))
 
 
 @router.delete("/contacts/{contact_id}", status_code=204)
-async def delete_contact(contact_id: int, session: DB, actor: Writer) -> Response:
+async def delete_contact(contact_id: PathId, session: DB, actor: Writer) -> Response:
     await service.delete_contact(session, actor, contact_id)
     return Response(status_code=204)
 
 
 @router.post("/contacts/{contact_id}/merge", response_model=ContactOut)
-async def merge_contact(contact_id: int, body: MergeIn, session: DB, actor: Writer) -> ContactOut:
+async def merge_contact(
+    contact_id: PathId, body: MergeIn, session: DB, actor: Writer
+) -> ContactOut:
     view = await service.merge_contacts(session, actor, source_id=contact_id, target_id=body.into)
     return ContactOut.of(view)
 
 
 @router.get("/contacts/{contact_id}/notes", response_model=list[NoteOut])
-async def list_notes(contact_id: int, session: DB, actor: Reader) -> list[NoteOut]:
+async def list_notes(contact_id: PathId, session: DB, actor: Reader) -> list[NoteOut]:
     await service.get_contact(session, actor, contact_id)
     return [NoteOut.of(n) for n in await service.list_notes(session, actor, contact_id)]
 
 
 @router.post("/contacts/{contact_id}/notes", response_model=NoteOut, status_code=201)
-async def add_note(contact_id: int, body: NoteIn, session: DB, actor: Writer) -> NoteOut:
+async def add_note(contact_id: PathId, body: NoteIn, session: DB, actor: Writer) -> NoteOut:
     return NoteOut.of(await service.add_note(session, actor, contact_id, body.body))
 
 
 @router.get("/contacts/{contact_id}/timeline", response_model=FactPage)
 async def contact_timeline(
-    contact_id: int,
+    contact_id: PathId,
     session: DB,
     actor: Reader,
     cursor: Annotated[str | None, Query(description="the previous page's next_cursor")] = None,
@@ -133,7 +135,7 @@ async def contact_timeline(
 
 @router.get("/contacts/{contact_id}/tickets", response_model=list[TicketOut])
 async def contact_tickets(
-    contact_id: int, session: DB, actor: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    contact_id: PathId, session: DB, actor: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[TicketOut]:
     await service.get_contact(session, actor, contact_id)
     page = await ticket_queries.list_tickets(
@@ -185,13 +187,13 @@ async def create_organisation(
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationOut)
-async def get_organisation(organisation_id: int, session: DB, actor: Reader) -> OrganisationOut:
+async def get_organisation(organisation_id: PathId, session: DB, actor: Reader) -> OrganisationOut:
     return OrganisationOut.of(await organisations.get_organisation(session, actor, organisation_id))
 
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationOut)
 async def update_organisation(
-    organisation_id: int, body: OrganisationPatch, session: DB, actor: Writer
+    organisation_id: PathId, body: OrganisationPatch, session: DB, actor: Writer
 ) -> OrganisationOut:
     view = await organisations.update_organisation(
         session, actor, organisation_id, body.model_dump(exclude_unset=True)
@@ -200,14 +202,14 @@ async def update_organisation(
 
 
 @router.delete("/organisations/{organisation_id}", status_code=204)
-async def delete_organisation(organisation_id: int, session: DB, actor: Writer) -> Response:
+async def delete_organisation(organisation_id: PathId, session: DB, actor: Writer) -> Response:
     await organisations.delete_organisation(session, actor, organisation_id)
     return Response(status_code=204)
 
 
 @router.post("/organisations/{organisation_id}/merge", response_model=OrganisationOut)
 async def merge_organisation(
-    organisation_id: int, body: MergeIn, session: DB, actor: Writer
+    organisation_id: PathId, body: MergeIn, session: DB, actor: Writer
 ) -> OrganisationOut:
     view = await organisations.merge_organisations(
         session, actor, source_id=organisation_id, target_id=body.into
@@ -217,7 +219,7 @@ async def merge_organisation(
 
 @router.get("/organisations/{organisation_id}/timeline", response_model=FactPage)
 async def organisation_timeline(
-    organisation_id: int,
+    organisation_id: PathId,
     session: DB,
     actor: Reader,
     cursor: str | None = None,

@@ -46,7 +46,7 @@ from madad.tickets import queries
 from madad.tickets.queries import TicketFilter
 from madad.web import i18n
 from madad.web.console import Agent
-from madad.web.deps import DB
+from madad.web.deps import DB, PathId
 from madad.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -200,7 +200,7 @@ async def _organisation_page(
     request: Request,
     session: AsyncSession,
     who: Any,
-    organisation_id: int,
+    organisation_id: PathId,
     *,
     before: int | None = None,
     done: str | None = None,

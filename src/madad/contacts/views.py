@@ -31,7 +31,7 @@ from madad.tickets import queries
 from madad.tickets.queries import TicketFilter
 from madad.web import i18n
 from madad.web.console import Agent
-from madad.web.deps import DB
+from madad.web.deps import DB, PathId
 from madad.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -289,7 +289,7 @@ async def _contact_page(
     request: Request,
     session: AsyncSession,
     who: Any,
-    contact_id: int,
+    contact_id: PathId,
     *,
     before: int | None = None,
     done: str | None = None,

@@ -26,7 +26,7 @@ from madad.tickets.schemas import (
     TicketPatch,
     decode_attachments,
 )
-from madad.web.deps import DB, get_store, require
+from madad.web.deps import DB, PathId, get_store, require
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
@@ -108,12 +108,14 @@ async def count_tickets(session: DB, actor: Reader, f: Filter) -> CountOut:
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut)
-async def get_ticket(ticket_id: int, session: DB, actor: Reader) -> TicketOut:
+async def get_ticket(ticket_id: PathId, session: DB, actor: Reader) -> TicketOut:
     return TicketOut.of(await queries.get_ticket(session, actor, ticket_id))
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut)
-async def update_ticket(ticket_id: int, body: TicketPatch, session: DB, actor: Writer) -> TicketOut:
+async def update_ticket(
+    ticket_id: PathId, body: TicketPatch, session: DB, actor: Writer
+) -> TicketOut:
     await changes.update_ticket(
         session, actor, ticket_id, body.model_dump(exclude_unset=True, mode="json")
     )
@@ -122,7 +124,7 @@ async def update_ticket(ticket_id: int, body: TicketPatch, session: DB, actor: W
 
 @router.post("/tickets/{ticket_id}/reply", response_model=MessageOut, status_code=201)
 async def reply(
-    ticket_id: int, body: ReplyIn, session: DB, actor: Writer, store: Store
+    ticket_id: PathId, body: ReplyIn, session: DB, actor: Writer, store: Store
 ) -> MessageOut:
     message = await service.reply(
         session,
@@ -140,7 +142,7 @@ async def reply(
 
 @router.post("/tickets/{ticket_id}/notes", response_model=MessageOut, status_code=201)
 async def add_note(
-    ticket_id: int, body: NoteIn, session: DB, actor: Writer, store: Store
+    ticket_id: PathId, body: NoteIn, session: DB, actor: Writer, store: Store
 ) -> MessageOut:
     message = await service.add_note(
         session,
@@ -157,7 +159,7 @@ async def add_note(
 
 @router.get("/tickets/{ticket_id}/messages", response_model=MessagePage)
 async def list_messages(
-    ticket_id: int,
+    ticket_id: PathId,
     session: DB,
     actor: Reader,
     include_notes: bool = True,
@@ -178,19 +180,19 @@ async def list_messages(
 
 
 @router.post("/tickets/{ticket_id}/merge", response_model=TicketOut)
-async def merge(ticket_id: int, body: MergeIn, session: DB, actor: Writer) -> TicketOut:
+async def merge(ticket_id: PathId, body: MergeIn, session: DB, actor: Writer) -> TicketOut:
     target = await changes.merge_tickets(session, actor, source_id=ticket_id, target_id=body.into)
     return TicketOut.of(await queries.get_ticket(session, actor, target.id))
 
 
 @router.post("/tickets/{ticket_id}/links", response_model=LinkOut, status_code=201)
-async def link(ticket_id: int, body: LinkIn, session: DB, actor: Writer) -> LinkOut:
+async def link(ticket_id: PathId, body: LinkIn, session: DB, actor: Writer) -> LinkOut:
     return LinkOut.of(await changes.link_tickets(session, actor, ticket_id, body.other_id))
 
 
 @router.get("/tickets/{ticket_id}/activity", response_model=FactPage)
 async def ticket_activity(
-    ticket_id: int,
+    ticket_id: PathId,
     session: DB,
     actor: Reader,
     after_id: int | None = None,
@@ -208,7 +210,7 @@ async def ticket_activity(
 
 
 @router.get("/attachments/{attachment_id}")
-async def download(attachment_id: int, session: DB, actor: Reader, store: Store) -> Response:
+async def download(attachment_id: PathId, session: DB, actor: Reader, store: Store) -> Response:
     attachment = await queries.get_attachment(session, actor, attachment_id)
     data = store.get(attachment.sha256)
     # Always a download, never rendered by the browser in our origin.

@@ -30,7 +30,7 @@ from madad.tickets.models import Priority, Status
 from madad.tickets.queries import TicketFilter
 from madad.web import i18n
 from madad.web.console import Agent
-from madad.web.deps import DB, get_store
+from madad.web.deps import DB, PathId, get_store
 from madad.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -328,7 +328,11 @@ async def _customer(session: Any, actor: Actor, contact_id: int, ticket_id: int)
         "history": earlier,
         "notes": notes,
         "last_contact": last_contact,
-        "local_time": contacts.contact_local_time(contact.contact),
+        "local_time": (
+            i18n.fmt_time_in(utcnow(), contact.contact.time_zone)
+            if contact.contact.time_zone
+            else None
+        ),
     }
 
 
@@ -353,7 +357,7 @@ async def _ticket_context(session: Any, who: Any, ticket_id: int) -> dict[str, A
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
-async def ticket_page(request: Request, session: DB, who: Agent, ticket_id: int) -> Response:
+async def ticket_page(request: Request, session: DB, who: Agent, ticket_id: PathId) -> Response:
     view = await queries.get_ticket(session, who.actor, ticket_id)
     if view.ticket.merged_into_id:
         return RedirectResponse(f"/tickets/{view.ticket.merged_into_id}", status_code=303)
@@ -361,7 +365,7 @@ async def ticket_page(request: Request, session: DB, who: Agent, ticket_id: int)
 
 
 @router.get("/tickets/{ticket_id}/conversation", response_class=HTMLResponse)
-async def conversation(request: Request, session: DB, who: Agent, ticket_id: int) -> Response:
+async def conversation(request: Request, session: DB, who: Agent, ticket_id: PathId) -> Response:
     return render(request, "ticket_main.html", await _ticket_context(session, who, ticket_id))
 
 
@@ -376,7 +380,7 @@ async def reply(
     request: Request,
     session: DB,
     who: Agent,
-    ticket_id: int,
+    ticket_id: PathId,
     text: Annotated[str, Form(max_length=100_000)] = "",
     status: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
@@ -398,7 +402,7 @@ async def note(
     request: Request,
     session: DB,
     who: Agent,
-    ticket_id: int,
+    ticket_id: PathId,
     text: Annotated[str, Form(max_length=100_000)] = "",
 ) -> Response:
     if not text.strip():
@@ -412,7 +416,7 @@ async def properties(
     request: Request,
     session: DB,
     who: Agent,
-    ticket_id: int,
+    ticket_id: PathId,
     status: Annotated[str, Form(max_length=16)],
     priority: Annotated[str, Form(max_length=16)],
     assignee: Annotated[str, Form(max_length=20)] = "",
@@ -433,7 +437,7 @@ async def properties(
 
 
 @router.post("/tickets/{ticket_id}/escalate", response_class=HTMLResponse)
-async def escalate(request: Request, session: DB, who: Agent, ticket_id: int) -> Response:
+async def escalate(request: Request, session: DB, who: Agent, ticket_id: PathId) -> Response:
     view = await queries.get_ticket(session, who.actor, ticket_id)
     level = view.ticket.escalation_level + 1
     await changes.update_ticket(session, who.actor, ticket_id, {"escalation_level": level})
@@ -445,7 +449,7 @@ async def merge(
     request: Request,
     session: DB,
     who: Agent,
-    ticket_id: int,
+    ticket_id: PathId,
     into: Annotated[str, Form(max_length=20)],
 ) -> Response:
     target = into.strip().removeprefix("#")

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request, WebSocket
+from fastapi import Depends, Path, Request, WebSocket
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,8 @@ from madad.errors import Conflict, Forbidden, Unauthorized
 from madad.files import FileStore
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# An id in a URL path: out-of-range numbers are a 422, never a database error.
+PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 SESSION_COOKIE = "madad_session"
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from madad.auth.permissions import Actor, Scope
 from madad.errors import Invalid
-from madad.web.deps import DB, require
+from madad.web.deps import DB, PathId, require
 from madad.webhooks import service
 from madad.webhooks.schemas import (
     DeliveryOut,
@@ -36,13 +36,13 @@ async def create_webhook(body: WebhookCreate, session: DB, actor: Admin) -> Webh
 
 
 @router.get("/webhooks/{webhook_id}", response_model=WebhookWithSecret)
-async def get_webhook(webhook_id: int, session: DB, actor: Admin) -> WebhookWithSecret:
+async def get_webhook(webhook_id: PathId, session: DB, actor: Admin) -> WebhookWithSecret:
     return WebhookWithSecret.of(await service.get_webhook(session, actor, webhook_id))
 
 
 @router.patch("/webhooks/{webhook_id}", response_model=WebhookWithSecret)
 async def update_webhook(
-    webhook_id: int, body: WebhookPatch, session: DB, actor: Admin
+    webhook_id: PathId, body: WebhookPatch, session: DB, actor: Admin
 ) -> WebhookWithSecret:
     hook = await service.update_webhook(
         session, actor, webhook_id, body.model_dump(exclude_unset=True)
@@ -51,14 +51,14 @@ async def update_webhook(
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204)
-async def delete_webhook(webhook_id: int, session: DB, actor: Admin) -> Response:
+async def delete_webhook(webhook_id: PathId, session: DB, actor: Admin) -> Response:
     await service.delete_webhook(session, actor, webhook_id)
     return Response(status_code=204)
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=DeliveryPage)
 async def list_deliveries(
-    webhook_id: int,
+    webhook_id: PathId,
     session: DB,
     actor: Admin,
     status: str | None = None,
@@ -77,5 +77,5 @@ async def list_deliveries(
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/redeliver", response_model=DeliveryOut)
-async def redeliver(delivery_id: int, session: DB, actor: Admin) -> DeliveryOut:
+async def redeliver(delivery_id: PathId, session: DB, actor: Admin) -> DeliveryOut:
     return DeliveryOut.of(await service.redeliver(session, actor, delivery_id))

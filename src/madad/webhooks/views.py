@@ -20,7 +20,7 @@ from madad.auth.sessions import SignedIn
 from madad.errors import Invalid, MadadError
 from madad.web import i18n
 from madad.web.console import require_page
-from madad.web.deps import DB
+from madad.web.deps import DB, PathId
 from madad.web.templating import render
 from madad.webhooks import service
 
@@ -147,7 +147,7 @@ async def _webhook_page(
     request: Request,
     session: AsyncSession,
     who: SignedIn,
-    webhook_id: int,
+    webhook_id: PathId,
     *,
     delivery_status: str | None = None,
     before: int | None = None,

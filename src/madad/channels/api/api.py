@@ -22,7 +22,7 @@ from madad.errors import Conflict, Invalid
 from madad.tickets import service as tickets
 from madad.tickets.inbound import Inbound, Received, Sender
 from madad.tickets.schemas import MessageOut, decode_attachments
-from madad.web.deps import DB, require
+from madad.web.deps import DB, PathId, require
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
 
@@ -129,7 +129,7 @@ def _out(received: Received) -> InboundOut:
 
 @router.post("/messages/{message_id}/delivery", response_model=MessageOut)
 async def report_delivery(
-    message_id: int, body: DeliveryReport, session: DB, actor: Integration
+    message_id: PathId, body: DeliveryReport, session: DB, actor: Integration
 ) -> MessageOut:
     """An integration reports what became of an agent's reply it carried."""
     message = await tickets.set_delivery_status(
