@@ -202,3 +202,32 @@ async def test_urdu_mirrors_the_console(settings: Settings, db: Database, browse
         await page.screenshot(path=str(ARTIFACTS / "ticket-urdu.png"), full_page=True)
         await context.close()
     assert watch.dialogs == [] and watch.errors == [], watch.errors
+
+
+async def test_the_console_fits_a_phone_screen(
+    settings: Settings, db: Database, browser: Browser
+) -> None:
+    ayesha = await make_person(db, role=Role.agent, name="Ayesha Agent", password=PASSWORD)
+    bridge = await make_person(db, role=Role.agent, name="Bridge", scopes=[Scope.inbound])
+    with spawn_server(settings_env(settings)) as base:
+        got = post(
+            base,
+            bridge,
+            "p1",
+            contact={"email": "phone.user@example.com", "name": "Maryam"},
+            subject="A rather long subject line about a parcel that never arrived at all",
+            text="It has been two weeks.",
+        )
+        phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+        page, watch = await signed_in_page(phone, base, ayesha)
+        for path in ("/inbox?view=open", f"/tickets/{got['ticket_id']}", "/contacts"):
+            await page.goto(base + path)
+            overflow = await page.evaluate(
+                "() => document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 1, (path, overflow)
+        await page.goto(f"{base}/tickets/{got['ticket_id']}")
+        await expect(page.get_by_role("button", name="Send reply")).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / "ticket-phone.png"), full_page=True)
+        await phone.close()
+    assert watch.dialogs == [] and watch.errors == [], watch.errors
