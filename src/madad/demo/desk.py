@@ -366,8 +366,8 @@ async def _one_ticket(
     agent, team_id = rng.choice(by_team[topic.team])
     # Triage: team and agent, a few minutes in (the newest tickets wait unassigned).
     triage = created + timedelta(minutes=rng.uniform(0.5, 3) if live else rng.uniform(2, 40))
-    if triage >= now or rng.random() < 0.03:
-        return None
+    if triage >= now or (now - created < timedelta(hours=12) and rng.random() < 0.3):
+        return None  # not triaged yet: the Unassigned view has today's newest
     await changes.update_ticket(
         session,  # type: ignore[arg-type]
         agent,
