@@ -322,6 +322,27 @@ async def build_demo(
     return summary
 
 
+async def _answer(
+    session: object, actor: Actor, ticket_id: int, *, text: str, status: str, at: datetime
+) -> None:
+    """An agent's reply, and the channel reporting it delivered a few seconds later."""
+    message = await tickets.reply(
+        session,  # type: ignore[arg-type]
+        actor,
+        ticket_id,
+        text=text,
+        status=status,
+        at=at,
+    )
+    await tickets.set_delivery_status(
+        session,  # type: ignore[arg-type]
+        SYSTEM,
+        message.id,
+        status="delivered",
+        at=at + timedelta(seconds=3 + message.id % 40),
+    )
+
+
 async def _outbound_jobs(db: Database) -> int:
     async with db.session(write=False) as session:
         return int(await session.scalar(select(func.max(Job.id))) or 0)
@@ -402,7 +423,7 @@ async def _one_ticket(
             at=first_answer - timedelta(seconds=30),
         )
     one_touch = rng.random() < 0.55
-    await tickets.reply(
+    await _answer(
         session,  # type: ignore[arg-type]
         agent,
         got.ticket_id,
@@ -460,7 +481,7 @@ async def _one_ticket(
         )
         if step >= now:
             return None
-        await tickets.reply(
+        await _answer(
             session,  # type: ignore[arg-type]
             agent,
             got.ticket_id,
@@ -490,7 +511,7 @@ async def _one_ticket(
             fixed = _working(again + timedelta(minutes=rng.expovariate(1 / 90)))
             if fixed >= now:
                 return None
-            await tickets.reply(
+            await _answer(
                 session,  # type: ignore[arg-type]
                 agent,
                 got.ticket_id,

@@ -208,7 +208,13 @@ async def add_note(
 
 
 async def set_delivery_status(
-    session: AsyncSession, actor: Actor, message_id: int, *, status: str, error: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    message_id: int,
+    *,
+    status: str,
+    error: str | None = None,
+    at: datetime | None = None,
 ) -> Message:
     """An integration (or a channel job) reports what became of an outbound message."""
     actor.require(Scope.inbound)
@@ -224,6 +230,7 @@ async def set_delivery_status(
         session,
         "message.delivery",
         ticket,
+        at=at,
         data={"message_id": message.id, "status": status, "error": message.delivery_error},
     )
     return message
