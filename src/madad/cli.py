@@ -25,6 +25,7 @@ from madad.auth import service as auth
 from madad.auth.models import Role
 from madad.auth.permissions import SYSTEM, parse_scopes
 from madad.bus import make_bus
+from madad.channels.email import commands as email_commands
 from madad.config import Settings, get_settings
 from madad.db import Database
 from madad.demo import command as demo_command
@@ -42,6 +43,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(email_commands.email_app, name="email")
+app.add_typer(email_commands.mailboxes_app, name="mailboxes")
+app.command("smtp")(email_commands.smtp)
 
 app.command("demo")(demo_command.demo)
 

@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     reopen_window_days: int = 7
     webhook_timeout_seconds: float = 10.0
 
+    # Email channel (see docs/email.md).
+    email_max_message_bytes: int = 25 * 1024 * 1024
+    email_smtp_listen_host: str = "127.0.0.1"
+    email_smtp_listen_port: int = 2525
+    email_smtp_hostname: str | None = None  # the name the listener greets with
+    email_ack_per_sender: int = 3  # acknowledgements to one address per window, at most
+    email_ack_window_hours: int = 24
+    email_network_timeout_seconds: float = 30.0
+    email_poll_lease_seconds: int = 600
+    email_poll_batch: int = 25
+
     job_lease_seconds: int = 300
     job_max_attempts: int = 8
     job_batch_size: int = 20

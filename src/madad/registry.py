@@ -14,6 +14,9 @@ from madad.auth import api as auth_api
 from madad.auth import views as auth_views
 from madad.channels.api import api as api_channel
 from madad.channels.api import service as api_channel_service
+from madad.channels.email import api as email_api
+from madad.channels.email import imap as email_imap
+from madad.channels.email import outbound as email_outbound
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
@@ -31,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     auth_api.router,
     activity_api.router,
     webhooks_api.router,
+    email_api.router,
     # The agent console (HTML).
     auth_views.router,
     tickets_views.router,
@@ -41,4 +45,4 @@ ROUTERS: list[APIRouter] = [
 ]
 
 # Modules imported for what they register (jobs, periodic jobs, fact consumers).
-REGISTERING = (api_channel_service, webhooks_service)
+REGISTERING = (api_channel_service, webhooks_service, email_imap, email_outbound)

@@ -20,6 +20,7 @@ class Scope(StrEnum):
     users_write = "users:write"
     webhooks = "webhooks:manage"
     reports_read = "reports:read"
+    channels_manage = "channels:manage"  # mailboxes and other channel settings
 
 
 _AGENT = {

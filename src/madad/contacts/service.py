@@ -862,3 +862,30 @@ def contact_local_time(contact: Contact, now: datetime | None = None) -> datetim
     if not contact.time_zone:
         return None
     return (now or utcnow()).astimezone(ZoneInfo(contact.time_zone))
+
+
+async def set_email_bouncing(
+    session: AsyncSession, address: str, *, bouncing: bool, reason: str | None = None
+) -> int | None:
+    """Mark (or clear) an email address as bouncing (a channel saw mail to it fail for good);
+    returns its contact's id, or None when no contact has that address."""
+    try:
+        value = normalise("email", address)
+    except Invalid:
+        return None
+    identity = await session.scalar(
+        select(ContactIdentity).where(
+            ContactIdentity.kind == "email", ContactIdentity.value == value
+        )
+    )
+    if identity is None:
+        return None
+    if identity.bouncing != bouncing:
+        identity.bouncing = bouncing
+        facts.record(
+            session,
+            "contact.updated",
+            contact_id=identity.contact_id,
+            data={"fields": ["bouncing"], "email": value, "bouncing": bouncing, "reason": reason},
+        )
+    return identity.contact_id
