@@ -20,7 +20,7 @@ from madad.auth.permissions import Actor, Scope, parse_scopes
 from madad.auth.sessions import SignedIn
 from madad.errors import Invalid, MadadError
 from madad.web import i18n
-from madad.web.console import require_page
+from madad.web.console import require_page, see_other
 from madad.web.deps import DB, PathId
 from madad.web.templating import render
 
@@ -31,13 +31,6 @@ Done = Annotated[str | None, Query(max_length=40)]
 Name = Annotated[SafeStr, Form(max_length=200)]
 # Row ids are 32-bit integers on PostgreSQL: anything larger cannot name a row.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def see_other(request: Request, location: str) -> Response:
-    """After a successful form post: a 303 for a browser form, an HX-Redirect for htmx."""
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": location})
-    return RedirectResponse(location, status_code=303)
 
 
 def done_message(code: str | None) -> str | None:

@@ -29,8 +29,8 @@ from madad.db import utcnow
 from madad.errors import Invalid, MadadError
 from madad.tickets import queries
 from madad.tickets.queries import TicketFilter
-from madad.web import i18n
-from madad.web.console import Agent
+from madad.web import i18n, labels
+from madad.web.console import Agent, see_other
 from madad.web.deps import DB, PathId
 from madad.web.templating import render
 
@@ -54,13 +54,6 @@ Note = Annotated[SafeStr, Form(max_length=20_000)]
 # --- shared by the CRM pages -----------------------------------------------------------------
 
 
-def see_other(request: Request, location: str) -> Response:
-    """After a successful form post: a 303 for a browser form, an HX-Redirect for htmx."""
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": location})
-    return RedirectResponse(location, status_code=303)
-
-
 def done_message(code: str | None) -> str | None:
     """The confirmation shown after a redirect (`?done=<code>`)."""
     messages = {
@@ -72,38 +65,6 @@ def done_message(code: str | None) -> str | None:
         "reactivated": i18n.gettext("Marked as active again."),
     }
     return messages.get(code or "")
-
-
-def status_label(status: str) -> str:
-    labels = {
-        "new": i18n.gettext("New"),
-        "open": i18n.gettext("Open"),
-        "pending": i18n.gettext("Pending"),
-        "on_hold": i18n.gettext("On hold"),
-        "solved": i18n.gettext("Solved"),
-        "closed": i18n.gettext("Closed"),
-    }
-    return labels.get(status, status)
-
-
-def priority_label(priority: str) -> str:
-    labels = {
-        "low": i18n.gettext("Low"),
-        "normal": i18n.gettext("Normal"),
-        "high": i18n.gettext("High"),
-        "urgent": i18n.gettext("Urgent"),
-    }
-    return labels.get(priority, priority)
-
-
-def channel_label(channel: str | None) -> str:
-    labels = {
-        "email": i18n.gettext("Email"),
-        "chat": i18n.gettext("Chat"),
-        "phone": i18n.gettext("Phone"),
-        "api": i18n.gettext("API"),
-    }
-    return labels.get(channel or "", channel or "")
 
 
 def field_label(name: str) -> str:
@@ -127,9 +88,7 @@ def org_status_label(status: str) -> str:
 
 
 LABELS = {
-    "status": status_label,
-    "priority": priority_label,
-    "channel": channel_label,
+    **labels.LABELS,
     "field": field_label,
     "org_status": org_status_label,
 }

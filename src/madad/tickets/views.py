@@ -31,6 +31,7 @@ from madad.tickets.queries import TicketFilter
 from madad.web import i18n
 from madad.web.console import Agent
 from madad.web.deps import DB, PathId, get_store
+from madad.web.labels import LABELS
 from madad.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -63,41 +64,6 @@ def view_title(view: str) -> str:
         "all": i18n.gettext("All tickets"),
     }
     return titles[view]
-
-
-def status_label(status: str) -> str:
-    labels = {
-        "new": i18n.gettext("New"),
-        "open": i18n.gettext("Open"),
-        "pending": i18n.gettext("Pending"),
-        "on_hold": i18n.gettext("On hold"),
-        "solved": i18n.gettext("Solved"),
-        "closed": i18n.gettext("Closed"),
-    }
-    return labels.get(status, status)
-
-
-def priority_label(priority: str) -> str:
-    labels = {
-        "low": i18n.gettext("Low"),
-        "normal": i18n.gettext("Normal"),
-        "high": i18n.gettext("High"),
-        "urgent": i18n.gettext("Urgent"),
-    }
-    return labels.get(priority, priority)
-
-
-def channel_label(channel: str) -> str:
-    labels = {
-        "email": i18n.gettext("Email"),
-        "chat": i18n.gettext("Chat"),
-        "phone": i18n.gettext("Phone"),
-        "api": i18n.gettext("API"),
-    }
-    return labels.get(channel, channel)
-
-
-LABELS = {"status": status_label, "priority": priority_label, "channel": channel_label}
 
 
 @dataclass

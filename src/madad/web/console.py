@@ -84,6 +84,13 @@ async def signed_in_agent(request: Request, session: DB) -> sessions.SignedIn:
 Agent = Annotated[sessions.SignedIn, Depends(signed_in_agent)]
 
 
+def see_other(request: Request, location: str) -> Response:
+    """After a successful form post: a 303 for a browser form, an HX-Redirect for htmx."""
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
 def require_page(scope: Scope) -> Callable[..., sessions.SignedIn]:
     async def dependency(who: Agent) -> sessions.SignedIn:
         who.actor.require(scope)
