@@ -339,7 +339,7 @@ async def _answer(
         SYSTEM,
         message.id,
         status="delivered",
-        at=at + timedelta(seconds=3 + message.id % 40),
+        at=min(at + timedelta(seconds=3 + message.id % 40), utcnow()),  # never in the future
     )
 
 
@@ -434,18 +434,24 @@ async def _one_ticket(
     summary.messages += 1
     solved_at = first_answer if one_touch else None
     step = first_answer
-    if not one_touch and now - first_answer < timedelta(days=10) and rng.random() < 0.04:
+    on_hold_at = first_answer + timedelta(minutes=1)
+    if (
+        not one_touch
+        and on_hold_at < now
+        and rng.random() < 0.04
+        and (now - first_answer < timedelta(days=10))
+    ):
         await changes.update_ticket(
             session,  # type: ignore[arg-type]
             agent,
             got.ticket_id,
             {"status": "on_hold"},
-            at=first_answer + timedelta(minutes=1),
+            at=on_hold_at,
         )
         return None  # waiting on a third party
     if not one_touch and rng.random() < 0.25:
         # The customer never answers: pending for now, solved after three quiet days.
-        quiet = first_answer + timedelta(days=3)
+        quiet = _working(first_answer + timedelta(days=3))
         if quiet >= now:
             return None
         await changes.update_ticket(
@@ -453,9 +459,9 @@ async def _one_ticket(
             agent,
             got.ticket_id,
             {"status": "solved"},
-            at=_working(quiet),
+            at=quiet,
         )
-        return _working(quiet)
+        return quiet
     if not one_touch:
         # The customer answers; the agent closes the loop.
         step = step + timedelta(minutes=rng.uniform(2, 30) if live else rng.expovariate(1 / 600))
