@@ -326,3 +326,24 @@ async def test_ids_out_of_range_are_a_422_not_a_database_error(
         r = await client.get(path, headers=agent.headers)
         assert r.status_code == 422, (path, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_priority_sort_pages_across_priority_levels(
+    client: httpx.AsyncClient, agent: Person
+) -> None:
+    made: list[tuple[int, str]] = []
+    for i, priority in enumerate(["low", "urgent", "normal", "high", "normal", "urgent", "low"]):
+        got = await inbound(client, agent, email=f"r{i}@example.com", priority=priority)
+        made.append((int(got["ticket_id"]), priority))  # type: ignore[call-overload]
+    rank = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
+    expected = [t for t, _ in sorted(made, key=lambda m: (-rank[m[1]], -m[0]))]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        url = "/api/v1/tickets?sort=priority&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = (await client.get(url, headers=agent.headers)).json()
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == expected

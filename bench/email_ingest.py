@@ -1,6 +1,6 @@
 """Email ingest throughput: parse + thread + store the corpus' mix into PostgreSQL.
 
-  python bench/email.py [--messages 10000] [--batch 25] [--database-url URL]
+  python bench/email_ingest.py [--messages 10000] [--batch 25] [--database-url URL]
 
 Messages are the test corpus (tests/channels/email/corpus/) made unique (a Message-ID prefix
 and a header per copy), stored with `ingest_many` in batches as the IMAP poller does, one
@@ -80,7 +80,7 @@ async def main(args: argparse.Namespace) -> None:
         f"per batch of {args.batch}: p50 {qb[49] * 1000:.1f} ms, p95 {qb[94] * 1000:.1f} ms"
     )
     print(f"  outcomes: {dispositions}")
-    print(f"  reproduce: python bench/email.py --messages {args.messages} --batch {args.batch}")
+    print(f"  reproduce: python bench/email_ingest.py --messages {args.messages} --batch {args.batch}")
 
 
 if __name__ == "__main__":
