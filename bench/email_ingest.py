@@ -80,7 +80,9 @@ async def main(args: argparse.Namespace) -> None:
         f"per batch of {args.batch}: p50 {qb[49] * 1000:.1f} ms, p95 {qb[94] * 1000:.1f} ms"
     )
     print(f"  outcomes: {dispositions}")
-    print(f"  reproduce: python bench/email_ingest.py --messages {args.messages} --batch {args.batch}")
+    print(
+        f"  reproduce: python bench/email_ingest.py --messages {args.messages} --batch {args.batch}"
+    )
 
 
 if __name__ == "__main__":
