@@ -489,7 +489,7 @@ def scheduled_staff(required: int, shrinkage: float) -> int:
 
     Shrinkage ``s`` is the share of paid time not available for contacts (breaks, training,
     meetings, absence). A 1e-9 tolerance keeps float noise from adding an agent
-    (``14 / 0.7`` is ``20.000000000000004`` in binary floating point).
+    (``1 / (1 − 0.8)`` is ``5.000000000000001`` in binary floating point).
     """
     if required < 0:
         raise ValueError("required agents must be ≥ 0")
