@@ -389,6 +389,21 @@ def test_erlang_a_needs_fewer_agents_when_customers_hang_up_soon():
     assert s.erlang_a(11, 10.0, 180, 120, 20).service_level < 0.8
 
 
+def test_a_service_level_alone_can_hide_mass_abandonment_so_cap_it():
+    target = s.StaffingTarget(0.8, 20)
+    n = s.agents_required(5000.0, 300, target, patience=60)
+    loose = s.erlang_a(n, 5000.0, 300, 60, 20)
+    assert loose.service_level >= 0.8
+    assert loose.p_abandon > 0.2  # impatient customers keep the queue short for the rest
+    capped = s.StaffingTarget(0.8, 20, max_abandonment=0.05)
+    m = s.agents_required(5000.0, 300, capped, patience=60)
+    assert s.erlang_a(m, 5000.0, 300, 60, 20).p_abandon <= 0.05
+    assert s.erlang_a(m - 1, 5000.0, 300, 60, 20).p_abandon > 0.05
+    assert n < m < s.agents_required(5000.0, 300, target)
+    # Erlang C has no abandonment, so the cap changes nothing there.
+    assert s.agents_required(10.0, 180, capped) == 14
+
+
 # ---------------------------------------------------------------------------------------------
 # Patience
 
@@ -546,6 +561,15 @@ def test_command_with_patience_uses_erlang_a(run):
     assert "Erlang A" in table.stdout
 
 
+def test_command_caps_abandonment(run):
+    args = ["--arrivals-per-hour", "60000", "--aht", "300", "--patience", "60", "--json"]
+    loose = json.loads(run(*args).stdout)
+    capped = json.loads(run(*args, "--max-abandonment", "0.05").stdout)
+    assert loose["expected"]["abandonment_rate"] > 0.2
+    assert capped["expected"]["abandonment_rate"] <= 0.05
+    assert capped["agents_required"] > loose["agents_required"]
+
+
 def test_command_unstable_neighbours_have_no_finite_asa(run):
     # One Erlang: two agents answer 70 % within 20 s, three are needed, and one agent is
     # overwhelmed (N ≤ A): the queue grows without bound.
@@ -578,6 +602,11 @@ def test_command_unstable_neighbours_have_no_finite_asa(run):
         (["--arrivals-per-hour", "100", "--aht", "180", "--max-occupancy", "0"], "--max-occupancy"),
         (["--arrivals-per-hour", "100", "--aht", "180", "--target-asa", "-1"], "--target-asa"),
         (["--arrivals-per-hour", "100", "--aht", "180", "--patience", "0"], "--patience"),
+        (["--arrivals-per-hour", "100", "--aht", "180", "--max-abandonment", "0.05"], "--patience"),
+        (
+            ["--arrivals-per-hour", "1", "--aht", "1", "--patience", "9", "--max-abandonment", "1"],
+            "--max-abandonment",
+        ),
     ],
 )
 def test_command_refuses_bad_input(run, args: list[str], option: str):

@@ -41,6 +41,13 @@ def staffing(
         float | None,
         typer.Option("--max-occupancy", help="keep agents busy at most this share, e.g. 0.85"),
     ] = None,
+    max_abandonment: Annotated[
+        float | None,
+        typer.Option(
+            "--max-abandonment",
+            help="with --patience: at most this share may hang up, e.g. 0.05",
+        ),
+    ] = None,
     patience: Annotated[
         float | None,
         typer.Option(
@@ -54,8 +61,8 @@ def staffing(
 ) -> None:
     """How many agents a queue needs: Erlang C, or Erlang A when customers hang up (--patience).
 
-    Every target given must hold: the service level, and --target-asa and --max-occupancy when
-    set. Scheduled staff adds shrinkage: ceil(required / (1 - shrinkage)).
+    Every target given must hold: the service level, and --target-asa, --max-occupancy and
+    --max-abandonment when set. Scheduled staff adds shrinkage: ceil(required / (1 - shrinkage)).
     """
     target = _target(
         arrivals_per_hour=arrivals_per_hour,
@@ -65,6 +72,7 @@ def staffing(
         target_asa=target_asa,
         shrinkage=shrinkage,
         max_occupancy=max_occupancy,
+        max_abandonment=max_abandonment,
         patience=patience,
     )
     load = maths.offered_load(arrivals_per_hour, aht, 3600.0)
@@ -89,6 +97,7 @@ def _target(
     target_asa: float | None,
     shrinkage: float,
     max_occupancy: float | None,
+    max_abandonment: float | None,
     patience: float | None,
 ) -> maths.StaffingTarget:
     """Check the options; a bad one ends the command with a usage error (status 2)."""
@@ -114,11 +123,21 @@ def _target(
         raise typer.BadParameter("must be in (0, 1], e.g. 0.85", param_hint="--max-occupancy")
     if patience is not None and not patience > 0:
         raise typer.BadParameter("must be a number of seconds > 0", param_hint="--patience")
+    if max_abandonment is not None:
+        if not 0 < max_abandonment < 1:
+            raise typer.BadParameter(
+                "must be between 0 and 1 (exclusive), e.g. 0.05", param_hint="--max-abandonment"
+            )
+        if patience is None:
+            raise typer.BadParameter(
+                "needs --patience (without it nobody hangs up)", param_hint="--max-abandonment"
+            )
     return maths.StaffingTarget(
         service_level=service_level,
         target_seconds=target_seconds,
         asa=target_asa,
         max_occupancy=max_occupancy,
+        max_abandonment=max_abandonment,
     )
 
 
