@@ -10,7 +10,9 @@ Published sources used:
 - Erlang C tables for A = 10 Erlangs (e.g. the table in G. Koole, "Call Center Optimization",
   and any Erlang C table): P(wait) 0.6821, 0.4494, 0.2853, 0.1741 for 11, 12, 13, 14 agents.
 
-Every published figure asserted here is also checked against `exact_erlang_c`, a direct
+The figures above are quoted from those sources as recalled (the pages could not be re-read
+while writing this), which is why every published figure asserted here is also checked against
+`exact_erlang_c`, a direct
 evaluation of the textbook factorial formula in exact rational arithmetic, so a misremembered
 table value cannot hide a bug (nor a bug hide behind a loose tolerance).
 """
