@@ -12,9 +12,8 @@ Published sources used:
 
 The figures above are quoted from those sources as recalled (the pages could not be re-read
 while writing this), which is why every published figure asserted here is also checked against
-`exact_erlang_c`, a direct
-evaluation of the textbook factorial formula in exact rational arithmetic, so a misremembered
-table value cannot hide a bug (nor a bug hide behind a loose tolerance).
+`exact_erlang_c`, a direct evaluation of the textbook factorial formula in exact rational
+arithmetic: a misremembered table value cannot hide a bug, nor a bug a loose tolerance.
 """
 
 from __future__ import annotations
