@@ -56,3 +56,20 @@ async def lock_keys(session: AsyncSession, keys: list[str]) -> None:
         ),
         {"keys": sorted(set(keys))},
     )
+
+
+def upsert(
+    session: AsyncSession,
+    table: Table,
+    *,
+    index_elements: list[str],
+    adding: list[str] | None = None,
+    replacing: list[str] | None = None,
+) -> Insert:
+    """INSERT … ON CONFLICT DO UPDATE on either dialect: the `adding` columns become
+    `old + new`, the `replacing` columns `new`."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    values: dict[str, Any] = {c: table.c[c] + stmt.excluded[c] for c in adding or []}
+    values |= {c: stmt.excluded[c] for c in replacing or []}
+    return stmt.on_conflict_do_update(index_elements=index_elements, set_=values)

@@ -20,6 +20,7 @@ from madad.channels.email import outbound as email_outbound
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
+from madad.metrics import rollups as metrics_rollups
 from madad.tickets import api as tickets_api
 from madad.tickets import views as tickets_views
 from madad.webhooks import api as webhooks_api
@@ -45,4 +46,4 @@ ROUTERS: list[APIRouter] = [
 ]
 
 # Modules imported for what they register (jobs, periodic jobs, fact consumers).
-REGISTERING = (api_channel_service, webhooks_service, email_imap, email_outbound)
+REGISTERING = (api_channel_service, webhooks_service, email_imap, email_outbound, metrics_rollups)

@@ -403,3 +403,21 @@ async def drain_consumers(db: Database, *, rounds: int = 100) -> int:
 
 async def consumer_positions(session: AsyncSession) -> list[FactCursor]:
     return list((await session.execute(select(FactCursor).order_by(FactCursor.consumer))).scalars())
+
+
+async def hold_consumer(session: AsyncSession, name: str) -> None:
+    """Take consumer `name`'s position for this transaction (the worker skips it meanwhile;
+    on SQLite writers are serialised anyway)."""
+    await session.execute(_ensure_cursor(session, name))
+    await session.execute(
+        select(FactCursor.consumer).where(FactCursor.consumer == name).with_for_update()
+    )
+
+
+async def move_consumer(session: AsyncSession, name: str, *, txid: int, last_id: int) -> None:
+    """Set consumer `name`'s position: the next fact it reads is the one after (txid, last_id)."""
+    await session.execute(
+        update(FactCursor)
+        .where(FactCursor.consumer == name)
+        .values(txid=txid, last_id=last_id, failures=0, last_error=None, updated_at=utcnow())
+    )

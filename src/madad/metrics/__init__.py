@@ -1,0 +1,1 @@
+"""KPI definitions (pure functions over facts), their rollups, reports and staffing."""

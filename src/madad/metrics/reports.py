@@ -1,0 +1,466 @@
+"""KPI reports read from the rollups: headline figures, breakdowns, period comparisons, export.
+
+Report periods are whole UTC days, half-open: `[start, end)`. Every duration comes with its
+mean, median and 90th percentile (the percentiles from 5 %-wide histogram buckets, so within
+2.5 % of the exact value); every rate with its numerator and denominator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from madad.activity.models import Activity
+from madad.auth.models import Team, User
+from madad.contacts.models import Contact
+from madad.metrics import definitions as d
+from madad.metrics.models import MetricDaily, MetricHist, MetricTicket
+from madad.metrics.rollups import DURATIONS, bucket_value
+from madad.tickets.models import Ticket
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    label: str
+    unit: str  # seconds | ratio | count | score | per_day
+    better: str  # lower | higher | none
+    definition: str
+
+
+# The headline KPIs, in the order reports show them. Speed sits next to satisfaction.
+KPIS: list[Kpi] = [
+    Kpi("first_response", "First response time", "seconds", "lower",
+        "Ticket created → first public reply by an agent (bots and auto-replies excluded)."),
+    Kpi("csat", "CSAT", "ratio", "higher",
+        "Survey answers of 4 or 5 on 1–5 / all answers."),
+    Kpi("resolution_full", "Resolution time", "seconds", "lower",
+        "Created → last solve, for tickets resolved now, in the period of the last solve."),
+    Kpi("resolution_first", "First resolution time", "seconds", "lower",
+        "Created → first solve, in the period of the first solve."),
+    Kpi("fcr", "First-contact resolution", "ratio", "higher",
+        "Resolved tickets with no reopen and no repeat contact on the same topic within 7 "
+        "days / resolved tickets."),
+    Kpi("one_touch", "One-touch resolution", "ratio", "none",
+        "Resolved tickets with exactly one agent reply / resolved tickets. Shown beside FCR, "
+        "never instead of it."),
+    Kpi("repeat", "Repeat contact rate", "ratio", "lower",
+        "Tickets following a resolved ticket of the same contact and topic within 7 days / "
+        "tickets created."),
+    Kpi("escalated", "Escalation rate", "ratio", "lower",
+        "Tickets created in the period that were escalated / tickets created."),
+    Kpi("asa", "Average speed of answer", "seconds", "lower",
+        "Live contacts: answered − offered, over answered contacts (abandons excluded)."),
+    Kpi("service_level", "Service level (20 s)", "ratio", "higher",
+        "Answered within 20 s / (answered + abandoned after more than 5 s)."),
+    Kpi("abandoned", "Abandonment rate", "ratio", "lower",
+        "Abandoned / offered, short abandons (≤ 5 s) excluded from both."),
+    Kpi("hold", "Hold time", "seconds", "lower",
+        "Total time on hold per answered live contact."),
+    Kpi("ces", "Customer effort (CES)", "score", "higher",
+        "Mean answer on 1–7 to “the company made it easy to handle my issue”."),
+    Kpi("created", "Tickets created", "count", "none", "New tickets in the period."),
+    Kpi("handled", "Requests per agent per day", "per_day", "none",
+        "Tickets with at least one public reply by the agent that day, averaged over the "
+        "days the agent replied."),
+]  # fmt: skip
+BY_NAME = {k.name: k for k in KPIS}
+RATES = {"csat", "fcr", "one_touch", "repeat", "escalated", "service_level", "abandoned"}
+GROUPS = {
+    "channel": MetricDaily.channel,
+    "team": MetricDaily.team_id,
+    "agent": MetricDaily.agent_id,
+}
+
+
+def day_period(start: date, end: date) -> d.Period:
+    """The UTC days `[start, end)` as a period."""
+    return d.Period(datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC))
+
+
+def percentile(buckets: dict[int, int], q: float) -> float | None:
+    """The q-quantile (nearest rank) of a histogram, as its bucket's middle value."""
+    n = sum(buckets.values())
+    if not n:
+        return None
+    rank, seen = max(1, math.ceil(q * n)), 0
+    for b in sorted(buckets):
+        seen += buckets[b]
+        if seen >= rank:
+            return bucket_value(b)
+    return bucket_value(max(buckets))
+
+
+def _where(period: d.Period, table: Any, filters: dict[str, Any]) -> list[Any]:
+    where = [table.day >= period.start.date(), table.day < period.end.date()]
+    for col, value in filters.items():
+        if value is not None:
+            where.append(getattr(table, col) == value)
+    return where
+
+
+async def _figures(
+    session: AsyncSession, period: d.Period, group_by: str | None, filters: dict[str, Any]
+) -> dict[Any, dict[str, Any]]:
+    """Per group: each metric's figure."""
+    group_cols = [GROUPS[group_by]] if group_by else []
+    sums = await session.execute(
+        select(
+            *group_cols, MetricDaily.metric, func.sum(MetricDaily.n), func.sum(MetricDaily.total)
+        )
+        .where(*_where(period, MetricDaily, filters), ~MetricDaily.metric.like("arrivals:%"))
+        .group_by(*group_cols, MetricDaily.metric)
+    )
+    hist_cols = [getattr(MetricHist, GROUPS[group_by].key)] if group_by else []
+    hists = await session.execute(
+        select(*hist_cols, MetricHist.metric, MetricHist.bucket, func.sum(MetricHist.n))
+        .where(*_where(period, MetricHist, filters))
+        .group_by(*hist_cols, MetricHist.metric, MetricHist.bucket)
+    )
+    active = (
+        select(MetricDaily.day, MetricDaily.agent_id, *group_cols)
+        .where(*_where(period, MetricDaily, filters), MetricDaily.metric == "handled")
+        .where(MetricDaily.n > 0)
+        .group_by(MetricDaily.day, MetricDaily.agent_id, *group_cols)
+        .subquery()
+    )
+    active_group = [active.c[GROUPS[group_by].key]] if group_by else []
+    agent_days = await session.execute(
+        select(*active_group, func.count()).select_from(active).group_by(*active_group)
+    )
+    raw: dict[Any, dict[str, tuple[float, float]]] = defaultdict(dict)
+    for row in sums:
+        key = row[0] if group_by else None
+        raw[key][row[-3]] = (float(row[-2] or 0), float(row[-1] or 0))
+    buckets: dict[Any, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for row in hists:
+        key = row[0] if group_by else None
+        buckets[key][row[-3]][row[-2]] = int(row[-1])
+    days = {(row[0] if group_by else None): int(row[-1]) for row in agent_days}
+    out: dict[Any, dict[str, Any]] = {}
+    for key, metrics in raw.items():
+        figures: dict[str, Any] = {}
+        for name, (n, total) in metrics.items():
+            if name in DURATIONS:
+                b = buckets[key][name]
+                figures[name] = {
+                    "n": int(n),
+                    "mean": total / n if n else None,
+                    "median": percentile(b, 0.5),
+                    "p90": percentile(b, 0.9),
+                }
+            elif name in RATES or name.startswith("responded:"):
+                figures[name] = {
+                    "numerator": total,
+                    "denominator": n,
+                    "value": total / n if n else None,
+                }
+            elif name == "ces":
+                figures[name] = {"n": int(n), "value": total / n if n else None}
+            elif name == "handled":
+                ad = days.get(key, 0)
+                figures[name] = {
+                    "tickets": total,
+                    "agent_days": ad,
+                    "value": total / ad if ad else None,
+                }
+            else:
+                figures[name] = {"value": total}
+        out[key] = figures
+    return out
+
+
+async def _unique_contacts(
+    session: AsyncSession, period: d.Period, group_by: str | None, filters: dict[str, Any]
+) -> dict[Any, int]:
+    col = {
+        "channel": MetricTicket.channel,
+        "team": MetricTicket.team_id,
+        "agent": MetricTicket.agent_id,
+    }
+    where = [MetricTicket.resolved_at >= period.start, MetricTicket.resolved_at < period.end]
+    for name, value in filters.items():
+        if value is not None:
+            where.append(getattr(MetricTicket, name) == value)
+    group = [col[group_by]] if group_by else []
+    rows = await session.execute(
+        select(*group, func.count(func.distinct(MetricTicket.contact_id)))
+        .where(*where)
+        .group_by(*group)
+    )
+    out: dict[Any, int] = {}
+    for row in rows:
+        key = row[0] if group_by else None
+        if group_by in ("team", "agent"):
+            key = key or 0
+        if group_by == "channel":
+            key = key or ""
+        out[key] = int(row[-1])
+    return out
+
+
+async def _direct(session: AsyncSession, period: d.Period) -> dict[str, Any]:
+    """The figures that are not per ticket, computed from their (few) facts: NPS, agents'
+    pulse and the retention of organisations."""
+    survey_facts = list(
+        (
+            await session.execute(
+                select(Activity).where(
+                    Activity.kind.in_(["survey.sent", "survey.answered"]),
+                    Activity.ticket_id.is_(None),
+                    Activity.at < period.end,
+                    Activity.at >= period.start - timedelta(days=400),
+                )
+            )
+        ).scalars()
+    )
+    org_facts = list(
+        (
+            await session.execute(
+                select(Activity).where(
+                    Activity.kind.in_(
+                        [
+                            "organisation.created",
+                            "organisation.churned",
+                            "organisation.reactivated",
+                            "organisation.deleted",
+                        ]
+                    ),
+                    Activity.at < period.end,
+                )
+            )
+        ).scalars()
+    )
+    pulse = d.agent_satisfaction(survey_facts, period)
+    kept = d.retention(org_facts, period)
+    return {
+        "nps": {"value": d.nps(survey_facts, period)},
+        "nps_response": _rate(d.survey_response_rate(survey_facts, period, "nps")),
+        "agent_satisfaction": _rate(pulse),
+        "retention": _rate(kept),
+        "churn": {"value": 1 - kept.value if kept.value is not None else None},
+    }
+
+
+def _rate(r: d.Rate) -> dict[str, Any]:
+    return {"numerator": r.numerator, "denominator": r.denominator, "value": r.value}
+
+
+async def kpis(
+    session: AsyncSession,
+    period: d.Period,
+    *,
+    group_by: str | None = None,
+    channel: str | None = None,
+    team_id: int | None = None,
+    agent_id: int | None = None,
+    compare: bool = True,
+) -> dict[str, Any]:
+    """The KPI report for `period` (whole UTC days): totals, the previous period's totals for
+    comparison, and, with `group_by` (channel | team | agent), one entry per group."""
+    if group_by is not None and group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
+    filters = {"channel": channel, "team_id": team_id, "agent_id": agent_id}
+    total = (await _figures(session, period, None, filters)).get(None, {})
+    contacts = (await _unique_contacts(session, period, None, filters)).get(None, 0)
+    total["resolutions"] = _resolutions(total, contacts)
+    total |= await _direct(session, period)
+    report: dict[str, Any] = {
+        "period": {"from": period.start.date().isoformat(), "to": period.end.date().isoformat()},
+        "group_by": group_by,
+        "total": total,
+    }
+    if compare:
+        prev_period = period.previous()
+        prev = (await _figures(session, prev_period, None, filters)).get(None, {})
+        prev_contacts = (await _unique_contacts(session, prev_period, None, filters)).get(None, 0)
+        prev["resolutions"] = _resolutions(prev, prev_contacts)
+        prev |= await _direct(session, prev_period)
+        report["previous"] = {
+            "period": {
+                "from": prev_period.start.date().isoformat(),
+                "to": prev_period.end.date().isoformat(),
+            },
+            "total": prev,
+        }
+        report["warnings"] = gaming_warnings(total, prev)
+    if group_by:
+        groups = await _figures(session, period, group_by, filters)
+        uniq = await _unique_contacts(session, period, group_by, filters)
+        report["groups"] = [
+            {"key": key, "kpis": figures | {"resolutions": _resolutions(figures, uniq.get(key, 0))}}
+            for key, figures in sorted(groups.items(), key=lambda kv: str(kv[0]))
+        ]
+    return report
+
+
+def _resolutions(figures: dict[str, Any], contacts: int) -> dict[str, Any]:
+    return {
+        "events": int(figures.get("solve_event", {}).get("value") or 0),
+        "tickets": int(figures.get("resolved", {}).get("value") or 0),
+        "contacts": contacts,
+    }
+
+
+def value_of(figures: dict[str, Any], name: str) -> float | None:
+    f = figures.get(name) or {}
+    return (
+        f.get("mean") if BY_NAME.get(name) and BY_NAME[name].unit == "seconds" else f.get("value")
+    )
+
+
+SPEED = ("first_response", "resolution_full", "asa")
+QUALITY = ("csat", "fcr")
+
+
+def gaming_warnings(now: dict[str, Any], before: dict[str, Any]) -> list[dict[str, Any]]:
+    """When a speed metric improved while satisfaction or first-contact resolution dropped."""
+    out = []
+    for speed in SPEED:
+        a, b = value_of(now, speed), value_of(before, speed)
+        if a is None or b is None or a >= b:
+            continue
+        for quality in QUALITY:
+            qa, qb = value_of(now, quality), value_of(before, quality)
+            if qa is not None and qb is not None and qa < qb:
+                out.append(
+                    {"faster": speed, "worse": quality, "speed": [b, a], "quality": [qb, qa]}
+                )
+    return out
+
+
+# --- series for charts -----------------------------------------------------------------------
+
+
+async def daily_series(
+    session: AsyncSession, period: d.Period, metrics: list[str]
+) -> dict[str, list[tuple[date, float, float]]]:
+    """Per metric, per day: (day, n, total)."""
+    rows = await session.execute(
+        select(
+            MetricDaily.metric,
+            MetricDaily.day,
+            func.sum(MetricDaily.n),
+            func.sum(MetricDaily.total),
+        )
+        .where(*_where(period, MetricDaily, {}), MetricDaily.metric.in_(metrics))
+        .group_by(MetricDaily.metric, MetricDaily.day)
+        .order_by(MetricDaily.day)
+    )
+    out: dict[str, list[tuple[date, float, float]]] = defaultdict(list)
+    for metric, day, n, total in rows:
+        out[metric].append((day, float(n or 0), float(total or 0)))
+    return out
+
+
+async def arrivals_by_slot(session: AsyncSession, period: d.Period) -> dict[tuple[int, int], float]:
+    """Tickets created per (weekday 0 = Monday, half-hour slot 0–47) over the period."""
+    rows = await session.execute(
+        select(MetricDaily.day, MetricDaily.metric, func.sum(MetricDaily.total))
+        .where(*_where(period, MetricDaily, {}), MetricDaily.metric.like("arrivals:%"))
+        .group_by(MetricDaily.day, MetricDaily.metric)
+    )
+    out: dict[tuple[int, int], float] = defaultdict(float)
+    for day, metric, total in rows:
+        out[(day.weekday(), int(metric.split(":")[1]))] += float(total or 0)
+    return out
+
+
+async def backlog(session: AsyncSession, period: d.Period) -> list[tuple[date, int]]:
+    """Unresolved tickets at the end of each day: Σ (created − solves + reopens) up to it."""
+    deltas = await session.execute(
+        select(MetricDaily.day, MetricDaily.metric, func.sum(MetricDaily.total))
+        .where(
+            MetricDaily.day < period.end.date(),
+            MetricDaily.metric.in_(["created", "solve_event", "reopen_event"]),
+        )
+        .group_by(MetricDaily.day, MetricDaily.metric)
+        .order_by(MetricDaily.day)
+    )
+    sign = {"created": 1, "solve_event": -1, "reopen_event": 1}
+    per_day: dict[date, float] = defaultdict(float)
+    for day, metric, total in deltas:
+        per_day[day] += sign[metric] * float(total or 0)
+    out, running = [], 0.0
+    day = min(per_day, default=period.start.date())
+    while day < period.end.date():
+        running += per_day.get(day, 0.0)
+        if day >= period.start.date():
+            out.append((day, int(running)))
+        day += timedelta(days=1)
+    return out
+
+
+# --- the one-row-per-ticket export ------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    "ticket",
+    "customer",
+    "channel",
+    "team",
+    "agent",
+    "status",
+    "priority",
+    "tags",
+    "created",
+    "first_response_seconds",
+    "resolved",
+    "resolution_seconds",
+    "reopens",
+    "escalated",
+    "fcr",
+    "repeat_contact",
+    "csat",
+]
+
+
+async def ticket_rows(
+    session: AsyncSession, period: d.Period, *, batch: int = 2000
+) -> AsyncIterator[dict[str, Any]]:
+    """One row per ticket created in the period, with its measurements (streamed by id)."""
+    after = 0
+    while True:
+        stmt = (
+            select(MetricTicket, Ticket.status, Contact.name, Team.name, User.name)
+            .join(Ticket, Ticket.id == MetricTicket.ticket_id)
+            .outerjoin(Contact, Contact.id == MetricTicket.contact_id)
+            .outerjoin(Team, Team.id == MetricTicket.team_id)
+            .outerjoin(User, User.id == MetricTicket.agent_id)
+            .where(
+                and_(MetricTicket.created_at >= period.start, MetricTicket.created_at < period.end),
+                MetricTicket.ticket_id > after,
+            )
+            .order_by(MetricTicket.ticket_id)
+            .limit(batch)
+        )
+        rows = (await session.execute(stmt)).all()
+        if not rows:
+            return
+        for m, status, customer, team, agent in rows:
+            yield {
+                "ticket": m.ticket_id,
+                "customer": customer,
+                "channel": m.channel,
+                "team": team,
+                "agent": agent,
+                "status": status,
+                "priority": m.priority,
+                "tags": " ".join(m.tags.get("tags", [])),
+                "created": m.created_at.isoformat() if m.created_at else None,
+                "first_response_seconds": m.first_response_s,
+                "resolved": m.resolved_at.isoformat() if m.resolved_at else None,
+                "resolution_seconds": m.resolution_s,
+                "reopens": m.reopens,
+                "escalated": m.escalated,
+                "fcr": m.fcr,
+                "repeat_contact": m.repeat,
+                "csat": m.csat,
+            }
+        after = rows[-1][0].ticket_id
