@@ -30,6 +30,8 @@ from madad.config import Settings, get_settings
 from madad.db import Database
 from madad.demo import command as demo_command
 from madad.errors import MadadError
+from madad.metrics import commands as metrics_commands
+from madad.metrics.staffing_cli import staffing as staffing_command
 from madad.worker import run_worker
 
 app = typer.Typer(
@@ -48,6 +50,9 @@ app.add_typer(email_commands.mailboxes_app, name="mailboxes")
 app.command("smtp")(email_commands.smtp)
 
 app.command("demo")(demo_command.demo)
+app.add_typer(metrics_commands.metrics_app, name="metrics")
+app.add_typer(metrics_commands.report_app, name="report")
+app.command("staffing")(staffing_command)
 
 out = Console()
 err = Console(stderr=True)

@@ -20,7 +20,9 @@ from madad.channels.email import outbound as email_outbound
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
+from madad.metrics import api as metrics_api
 from madad.metrics import rollups as metrics_rollups
+from madad.metrics import views as metrics_views
 from madad.tickets import api as tickets_api
 from madad.tickets import views as tickets_views
 from madad.webhooks import api as webhooks_api
@@ -36,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     activity_api.router,
     webhooks_api.router,
     email_api.router,
+    metrics_api.router,
     # The agent console (HTML).
     auth_views.router,
     tickets_views.router,
@@ -43,6 +46,7 @@ ROUTERS: list[APIRouter] = [
     organisation_views.router,
     admin_views.router,
     webhooks_views.router,
+    metrics_views.router,
 ]
 
 # Modules imported for what they register (jobs, periodic jobs, fact consumers).

@@ -16,6 +16,7 @@ from madad.config import Settings, get_settings
 from madad.db import Database
 from madad.demo.desk import PASSWORD, AlreadySeeded, Summary, build_demo, has_demo
 from madad.files import FileStore
+from madad.metrics import rollups
 
 out = Console()
 err = Console(stderr=True)
@@ -38,7 +39,12 @@ async def _seed(settings: Settings, **options: int) -> Summary:
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done)
 
-            return await build_demo(db, FileStore(settings.files_dir), progress=progress, **options)
+            summary = await build_demo(
+                db, FileStore(settings.files_dir), progress=progress, **options
+            )
+            # The reports read rollups: build them now rather than leave it to the worker.
+            await rollups.rebuild(db, progress=lambda done, total: progress("reports", done, total))
+            return summary
     finally:
         await db.dispose()
 

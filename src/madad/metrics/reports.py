@@ -336,6 +336,27 @@ def gaming_warnings(now: dict[str, Any], before: dict[str, Any]) -> list[dict[st
     return out
 
 
+def flat(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per group (or one for the total): KPI columns with plain numbers."""
+    groups = report.get("groups") or [{"key": "total", "kpis": report["total"]}]
+    rows = []
+    for g in groups:
+        row: dict[str, Any] = {"group": g["key"]}
+        for k in KPIS:
+            f = g["kpis"].get(k.name) or {}
+            if k.unit == "seconds":
+                row[f"{k.name}_n"] = f.get("n", 0)
+                row[f"{k.name}_mean_s"] = f.get("mean")
+                row[f"{k.name}_median_s"] = f.get("median")
+                row[f"{k.name}_p90_s"] = f.get("p90")
+            else:
+                row[k.name] = f.get("value")
+        res = g["kpis"].get("resolutions") or {}
+        row |= {f"resolution_{k}": v for k, v in res.items()}
+        rows.append(row)
+    return rows
+
+
 # --- series for charts -----------------------------------------------------------------------
 
 
@@ -360,17 +381,34 @@ async def daily_series(
     return out
 
 
-async def arrivals_by_slot(session: AsyncSession, period: d.Period) -> dict[tuple[int, int], float]:
-    """Tickets created per (weekday 0 = Monday, half-hour slot 0–47) over the period."""
+async def arrivals_by_slot(
+    session: AsyncSession, period: d.Period, *, channel: str | None = None
+) -> dict[tuple[int, int], float]:
+    """Tickets created per (weekday 0 = Monday, half-hour slot 0–47, UTC) over the period."""
     rows = await session.execute(
         select(MetricDaily.day, MetricDaily.metric, func.sum(MetricDaily.total))
-        .where(*_where(period, MetricDaily, {}), MetricDaily.metric.like("arrivals:%"))
+        .where(
+            *_where(period, MetricDaily, {"channel": channel}),
+            MetricDaily.metric.like("arrivals:%"),
+        )
         .group_by(MetricDaily.day, MetricDaily.metric)
     )
     out: dict[tuple[int, int], float] = defaultdict(float)
     for day, metric, total in rows:
         out[(day.weekday(), int(metric.split(":")[1]))] += float(total or 0)
     return out
+
+
+async def histogram(
+    session: AsyncSession, period: d.Period, metric: str, *, channel: str | None = None
+) -> dict[int, int]:
+    """A duration metric's histogram over the period: bucket → count."""
+    rows = await session.execute(
+        select(MetricHist.bucket, func.sum(MetricHist.n))
+        .where(*_where(period, MetricHist, {"channel": channel}), MetricHist.metric == metric)
+        .group_by(MetricHist.bucket)
+    )
+    return {int(b): int(n or 0) for b, n in rows}
 
 
 async def backlog(session: AsyncSession, period: d.Period) -> list[tuple[date, int]]:
@@ -429,7 +467,7 @@ async def ticket_rows(
     while True:
         stmt = (
             select(MetricTicket, Ticket.status, Contact.name, Team.name, User.name)
-            .join(Ticket, Ticket.id == MetricTicket.ticket_id)
+            .outerjoin(Ticket, Ticket.id == MetricTicket.ticket_id)
             .outerjoin(Contact, Contact.id == MetricTicket.contact_id)
             .outerjoin(Team, Team.id == MetricTicket.team_id)
             .outerjoin(User, User.id == MetricTicket.agent_id)

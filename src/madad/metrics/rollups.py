@@ -139,7 +139,9 @@ def contributions(t: TicketHistory, ctx: ContactTickets) -> list[Row]:
         if i == 0:
             add(at, "resolution_first", (at - created).total_seconds(), agent)
     for at in t.reopens:
-        add(at, "reopen_event", 1)
+        # A reopen counts against whoever solved the ticket last before it.
+        before = [agent for solved, agent in t.solves if solved <= at]
+        add(at, "reopen_event", 1, before[-1] if before else None)
     if t.resolved:
         at, agent = t.solves[-1]
         add(at, "resolution_full", (at - created).total_seconds(), agent)

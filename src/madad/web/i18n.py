@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -89,9 +89,12 @@ def fmt_datetime(dt: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(local(dt), format=fmt, locale=_locale())
 
 
-def fmt_date(dt: datetime | None, fmt: str = "medium") -> str:
+def fmt_date(dt: datetime | date | None, fmt: str = "medium") -> str:
+    """A datetime's day in the agent's time zone; a plain date as it is."""
     if dt is None:
         return ""
+    if not isinstance(dt, datetime):
+        return format_date(dt, format=fmt, locale=_locale())
     return format_date(local(dt).date(), format=fmt, locale=_locale())
 
 
@@ -114,3 +117,8 @@ def fmt_number(value: float | int | None) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=_locale())
+
+
+def weekday_name(weekday: int, width: str = "abbreviated") -> str:
+    """The weekday's name (0 = Monday) in the current language."""
+    return str(_locale().days["format"][width][weekday])
