@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     email_poll_lease_seconds: int = 600
     email_poll_batch: int = 25
 
+    # Surveys (CSAT after solve, NPS, the agents' pulse).
+    survey_delay_minutes: float = 60.0  # after a ticket is solved
+    survey_quiet_days: int = 14  # at most one CSAT survey per contact in this many days
+    survey_change_hours: int = 48  # an answer can be changed for this long
+    survey_expiry_days: int = 30  # an unanswered link works for this long
+    survey_ces: bool = True  # ask the effort question (CES) on the CSAT page
+    survey_low_score: int = 2  # CSAT at or below this offers a supervisor's follow-up
+    nps_interval_days: int = 90  # 0 turns NPS off; nobody is asked more often than this
+    nps_sample: float = 0.1  # share of eligible contacts asked per interval
+    nps_batch: int = 200  # surveys sent per run of the periodic job, at most
+
     job_lease_seconds: int = 300
     job_max_attempts: int = 8
     job_batch_size: int = 20

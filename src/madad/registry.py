@@ -23,6 +23,10 @@ from madad.contacts import views as contacts_views
 from madad.metrics import api as metrics_api
 from madad.metrics import rollups as metrics_rollups
 from madad.metrics import views as metrics_views
+from madad.surveys import api as surveys_api
+from madad.surveys import delivery as surveys_delivery
+from madad.surveys import public as surveys_public
+from madad.surveys import views as surveys_views
 from madad.tickets import api as tickets_api
 from madad.tickets import views as tickets_views
 from madad.webhooks import api as webhooks_api
@@ -39,6 +43,8 @@ ROUTERS: list[APIRouter] = [
     webhooks_api.router,
     email_api.router,
     metrics_api.router,
+    surveys_api.router,
+    surveys_public.router,
     # The agent console (HTML).
     auth_views.router,
     tickets_views.router,
@@ -47,7 +53,15 @@ ROUTERS: list[APIRouter] = [
     admin_views.router,
     webhooks_views.router,
     metrics_views.router,
+    surveys_views.router,
 ]
 
 # Modules imported for what they register (jobs, periodic jobs, fact consumers).
-REGISTERING = (api_channel_service, webhooks_service, email_imap, email_outbound, metrics_rollups)
+REGISTERING = (
+    api_channel_service,
+    webhooks_service,
+    email_imap,
+    email_outbound,
+    metrics_rollups,
+    surveys_delivery,
+)

@@ -44,6 +44,8 @@ LIVE_KINDS = {
     "organisation.created",
     "organisation.updated",
     "organisation.churned",
+    "survey.sent",
+    "survey.answered",
 }
 
 
@@ -88,6 +90,7 @@ async def test_the_demo_is_a_consistent_history_written_as_live_facts(
     kinds = {f.kind for f in facts}
     assert kinds <= LIVE_KINDS, kinds - LIVE_KINDS
     assert {"ticket.created", "message.sent", "ticket.status_changed", "note.added"} <= kinds
+    assert {"survey.sent", "survey.answered"} <= kinds  # CSAT through the live survey service
     assert "message.delivery" in kinds  # replies are reported delivered, as a channel would
     window = before - timedelta(days=20 + 1000)
     assert all(window <= f.at <= utcnow() for f in facts)

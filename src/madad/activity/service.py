@@ -421,3 +421,24 @@ async def move_consumer(session: AsyncSession, name: str, *, txid: int, last_id:
         .where(FactCursor.consumer == name)
         .values(txid=txid, last_id=last_id, failures=0, last_error=None, updated_at=utcnow())
     )
+
+
+async def skip_to_end(session: AsyncSession, name: str) -> None:
+    """Move consumer `name` past every fact written so far (history that is not news to it,
+    such as an imported or demo past)."""
+    await hold_consumer(session, name)
+    horizon = await visible_horizon(session)
+    if horizon is None:
+        last = (await session.execute(select(Activity.txid, Activity.id).order_by(
+            Activity.id.desc()).limit(1))).first()  # fmt: skip
+    else:
+        last = (
+            await session.execute(
+                select(Activity.txid, Activity.id)
+                .where(Activity.txid < horizon)
+                .order_by(Activity.txid.desc(), Activity.id.desc())
+                .limit(1)
+            )
+        ).first()
+    if last is not None:
+        await move_consumer(session, name, txid=last[0] or 0, last_id=last[1])

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from madad import migrate
+from madad.activity import service as activity_service
 from madad.bus import MemoryBus
 from madad.config import Settings, get_settings
 from madad.db import Database
@@ -42,6 +43,9 @@ async def _seed(settings: Settings, **options: int) -> Summary:
             summary = await build_demo(
                 db, FileStore(settings.files_dir), progress=progress, **options
             )
+            # The history is not news: no survey goes out for a solve of weeks ago.
+            async with db.session() as session:
+                await activity_service.skip_to_end(session, "surveys")
             # The reports read rollups: build them now rather than leave it to the worker.
             await rollups.rebuild(db, progress=lambda done, total: progress("reports", done, total))
             return summary

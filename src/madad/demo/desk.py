@@ -23,6 +23,7 @@ from madad.auth.permissions import SYSTEM, Actor
 from madad.contacts import organisations as orgs
 from madad.contacts import service as contacts
 from madad.db import Database, utcnow
+from madad.demo.surveys import add_surveys
 from madad.demo.texts import (
     AGENT_NOTES,
     AGENTS,
@@ -303,6 +304,8 @@ async def build_demo(
                 if solved_at is not None:
                     recent[who.id] = (topic, solved_at)
         tell("tickets", min(first + 25, len(arrivals)), len(arrivals))
+
+    await add_surveys(db, rng, now, tell)
 
     async with db.session() as session:
         for org_id, when in churning:

@@ -32,6 +32,7 @@ router = APIRouter(include_in_schema=False)
 Manager = Annotated[sessions.SignedIn, Depends(require_page(Scope.reports_read))]
 DayQuery = Annotated[str | None, Query(max_length=10)]
 PRESETS = (7, 30, 90)
+MIN_PULSE_GROUP = 5  # the agents' pulse is shown only for groups at least this large
 
 
 def parse_period(start: str | None, end: str | None, days: int | None) -> tuple[date, date]:
@@ -293,7 +294,13 @@ async def dashboard(
             "resolutions": res,
             "prev_resolutions": prev_res,
             "nps": now["nps"]["value"],
-            "agent_satisfaction": fmt_ratio(now["agent_satisfaction"]["value"]),
+            "agent_satisfaction": fmt_ratio(now["agent_satisfaction"]["value"])
+            if now["agent_satisfaction"]["denominator"] >= MIN_PULSE_GROUP
+            else None,
+            "pulse_answers": int(now["agent_satisfaction"]["denominator"]),
+            "csat_response": fmt_ratio((now.get("responded:csat") or {}).get("value")),
+            "csat_sent": int((now.get("responded:csat") or {}).get("denominator") or 0),
+            "nps_response": fmt_ratio(now["nps_response"]["value"]),
             "retention": fmt_ratio(now["retention"]["value"]),
             "churn": fmt_ratio(now["churn"]["value"]),
             "prev_retention": fmt_ratio(before["retention"]["value"]),

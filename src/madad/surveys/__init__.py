@@ -1,0 +1,1 @@
+"""Voice of the customer and of the agent: CSAT after contacts, NPS, CES and the agents' pulse."""
