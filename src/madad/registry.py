@@ -17,6 +17,7 @@ from madad.channels.api import service as api_channel_service
 from madad.channels.email import api as email_api
 from madad.channels.email import imap as email_imap
 from madad.channels.email import outbound as email_outbound
+from madad.channels.email import views as email_views
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
@@ -52,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     organisation_views.router,
     admin_views.router,
     webhooks_views.router,
+    email_views.router,
     metrics_views.router,
     surveys_views.router,
 ]

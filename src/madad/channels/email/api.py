@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from madad.auth import sessions
 from madad.auth.permissions import Actor, Scope
 from madad.channels.email import service
 from madad.channels.email.ingest import Arrival, ingest
@@ -20,9 +21,16 @@ from madad.channels.email.schemas import (
     QuarantinedOut,
 )
 from madad.db import Database
-from madad.errors import Invalid, TooLarge
+from madad.errors import Invalid, TooLarge, Unauthorized
 from madad.files import FileStore, content_disposition
-from madad.web.deps import DB, get_store, require
+from madad.web.deps import (
+    DB,
+    SESSION_COOKIE,
+    authenticate_token,
+    bearer_token,
+    get_store,
+    require,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["email"])
 
@@ -123,6 +131,75 @@ async def quarantine(
 async def record_raw(record_id: int, session: DB, actor: Admin, store: Store) -> Response:
     found = await service.original_of_record(session, actor, record_id, store)
     return _raw_response(found.raw, f"email-{record_id}.eml")
+
+
+# --- inline images ----------------------------------------------------------------------------
+
+# Raster images a browser may show from our origin; anything else (SVG above all) is a download.
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def image_type(data: bytes) -> str | None:
+    """The image type by the file's own first bytes (never what the email claimed)."""
+    for magic, kind in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+async def viewer(request: Request) -> Actor:
+    """An API token, or the console's session cookie: an <img> in the console sends no token.
+    The cookie is SameSite, so another site's page cannot load these with it."""
+    db: Database = request.app.state.db
+    token = bearer_token(request.headers.get("authorization"))
+    if token is not None:
+        return await authenticate_token(db, request.app.state.settings, token)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthorized("this needs an API token or a signed-in session")
+    async with db.session(write=False) as session:
+        who = await sessions.signed_in(session, cookie)
+    if who is None:
+        raise Unauthorized("the session ended; sign in again")
+    return who.actor
+
+
+Viewer = Annotated[Actor, Depends(viewer)]
+
+
+@router.get("/attachments/inline/{sha256}")
+async def inline_image(
+    sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+    session: DB,
+    actor: Viewer,
+    store: Store,
+) -> Response:
+    """An inline (cid:) image of an email, by its content's SHA-256, as the console's message
+    HTML refers to it: shown when it is a raster image, otherwise downloaded."""
+    found = await service.inline_attachment(session, actor, sha256)
+    data = store.get(found.sha256)
+    kind = image_type(data)
+    disposition = content_disposition(found.filename)
+    if kind is not None:
+        disposition = "inline" + disposition.removeprefix("attachment")
+    return Response(
+        content=data,
+        media_type=kind or "application/octet-stream",
+        headers={
+            "Content-Disposition": disposition,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            # The address is the content's digest: it never changes.
+            "Cache-Control": "private, max-age=31536000, immutable",
+        },
+    )
 
 
 # --- mailboxes --------------------------------------------------------------------------------

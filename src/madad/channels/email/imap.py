@@ -211,6 +211,8 @@ class ImapClient:
 
 
 def _text(value: object) -> str:
+    if isinstance(value, BaseException) and len(value.args) == 1:
+        value = value.args[0]  # imaplib's errors carry the server's words as bytes
     if isinstance(value, list):
         value = b" ".join(v for v in value if isinstance(v, bytes)) or str(value)
     if isinstance(value, bytes):
@@ -339,10 +341,10 @@ async def poll_mailbox(
         config = ImapConfig.of(box, db.settings)
         await _poll(db, box, config, result, owner, store, before_settle)
     except (ImapError, OSError, imaplib.IMAP4.error, TimeoutError) as exc:
-        result.error = f"{type(exc).__name__}: {_text(str(exc))}"
+        result.error = f"{type(exc).__name__}: {_text(exc)}"
     except Exception as exc:  # recorded for the admin page, and logged for the operator
         log.exception("poll of mailbox %s failed", mailbox_id)
-        result.error = f"{type(exc).__name__}: {_text(str(exc))}"
+        result.error = f"{type(exc).__name__}: {_text(exc)}"
     await _finish(db, result, owner)
     return result
 

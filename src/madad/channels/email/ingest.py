@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madad import jobs
 from madad.activity import service as facts
 from madad.auth.permissions import SYSTEM
-from madad.channels.email.bodies import message_body
+from madad.channels.email.bodies import inline_images, message_body
 from madad.channels.email.models import EmailRecord, Mailbox
 from madad.channels.email.noise import automatic_reason
 from madad.channels.email.parse import (
@@ -402,8 +402,8 @@ async def _to_inbound(
             hint = ticket_in_addresses(
                 [*it.arrival.envelope_recipients, *p.recipients()], secret
             ) or ticket_in_subject(p.subject)
-        body = message_body(p, it.warnings)
         files, dropped = _attachments(it, settings)
+        body = message_body(p, it.warnings, inline_images(files))
         text = body.text
         if not text and not body.html and not files:
             text = "(empty message)" if not dropped else "(attachments too large; see original)"

@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
+from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -388,6 +389,15 @@ async def _failed(ctx: jobs.JobContext, message_id: int, error: str) -> None:
 
 
 # --- acknowledgements -------------------------------------------------------------------------
+
+
+def check_template(source: str) -> str | None:
+    """Why an acknowledgement template cannot be used, or None when it can."""
+    try:
+        _templates.parse(source)
+    except TemplateSyntaxError as exc:
+        return f"{exc.message} (line {exc.lineno})"
+    return None
 
 
 def render_ack(box: Mailbox, *, ticket_id: int, subject: str, name: str | None) -> tuple[str, str]:

@@ -23,16 +23,17 @@ from madad import jobs
 from madad.auth import service as auth
 from madad.auth.permissions import Actor, Scope
 from madad.channels.email import passwords
-from madad.channels.email.bodies import safe_html
+from madad.channels.email.bodies import inline_images, safe_html
 from madad.channels.email.imap import POLL_JOB, ImapConfig, ImapError, check_imap
 from madad.channels.email.models import EmailRecord, Mailbox
-from madad.channels.email.outbound import SendFailed, smtp_options
+from madad.channels.email.outbound import SendFailed, check_template, smtp_options
 from madad.channels.email.parse import ParsedEmail, parse_email
 from madad.config import Settings
 from madad.db import utcnow
 from madad.errors import Conflict, Invalid, NotFound
 from madad.files import FileStore
-from madad.tickets.models import Message
+from madad.tickets import queries
+from madad.tickets.models import Attachment, Message
 
 SECURITY = ("ssl", "starttls", "none")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[[0-9a-fA-F:.]+\]$")
@@ -147,6 +148,10 @@ def _clean(values: Mapping[str, Any], secret_key: str) -> dict[str, Any]:
         if check is None:
             raise Invalid(key, "unknown mailbox setting")
         value = check(key, value)
+        if key in ("ack_subject", "ack_text") and value:
+            problem = check_template(value)
+            if problem:
+                raise Invalid(key, f"not a valid template: {problem}")
         if key.endswith("_password") and value is not None:
             value = passwords.encrypt(secret_key, value) if value else None
         out[key] = value
@@ -163,11 +168,14 @@ def _check(box: Mailbox) -> None:
 
 
 async def _unique(session: AsyncSession, box: Mailbox) -> None:
-    clash = await session.scalar(
-        select(Mailbox.id).where(
-            (Mailbox.name == box.name) | (Mailbox.address == box.address), Mailbox.id != box.id
+    # Not flushed first: the pending change would hit the unique constraint before the check.
+    with session.no_autoflush:
+        clash = await session.scalar(
+            select(Mailbox.id).where(
+                (Mailbox.name == box.name) | (Mailbox.address == box.address),
+                Mailbox.id != box.id,
+            )
         )
-    )
     if clash is not None:
         raise Conflict("another mailbox has this name or address")
 
@@ -328,9 +336,13 @@ async def _check_smtp(box: Mailbox, settings: Settings) -> Check:
         client = aiosmtplib.SMTP(**options)  # type: ignore[arg-type]
         await client.connect()
         try:
+            # Greet it ourselves: without TLS or a login, connecting alone sends no EHLO.
+            greeting = await client.ehlo()
+            server = (greeting.message.split() or ["the server"])[0]
             if username:
                 await client.login(str(username), str(password))
-            return Check(True, f"connected{' and logged in' if username else ''}")
+            logged_in = " and logged in" if username else ""
+            return Check(True, f"connected; {server} accepted EHLO ({greeting.code}){logged_in}")
         finally:
             try:
                 await client.quit()
@@ -407,9 +419,23 @@ def _original(record: EmailRecord, store: FileStore) -> Original:
         record,
         raw,
         parsed,
-        html=safe_html(parsed.html) if parsed.html else None,
+        html=safe_html(parsed.html, inline_images(parsed.attachments)) if parsed.html else None,
         headers=shown,
     )
+
+
+async def inline_attachment(session: AsyncSession, actor: Actor, sha256: str) -> Attachment:
+    """A stored part of an email that its HTML can show (it has a Content-ID), by content."""
+    found = await session.scalar(
+        select(Attachment.id)
+        .where(Attachment.sha256 == sha256, Attachment.content_id.is_not(None))
+        .order_by(Attachment.id)
+        .limit(1)
+    )
+    if found is None:
+        actor.require(Scope.tickets_read)
+        raise NotFound("no inline image has this content")
+    return await queries.get_attachment(session, actor, found)
 
 
 async def list_quarantined(
