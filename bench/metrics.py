@@ -33,6 +33,7 @@ from madad.auth import sessions
 from madad.auth.models import Role
 from madad.auth.permissions import SYSTEM
 from madad.db import Database
+from madad.errors import NotFound
 from madad.metrics import reports, rollups
 
 EMAIL, PASSWORD = "bench-supervisor@example.com", "bench supervisor password"
@@ -73,7 +74,9 @@ async def prepare(url: str) -> tuple[str, int]:
     db = Database(settings_for(url), pooled=False)
     try:
         async with db.session() as session:
-            if await auth.get_user_by_email(session, EMAIL) is None:
+            try:
+                await auth.get_user_by_email(session, EMAIL)
+            except NotFound:
                 await auth.create_user(
                     session, SYSTEM, email=EMAIL, name="Bench Supervisor",
                     role=Role.supervisor, password=PASSWORD,
