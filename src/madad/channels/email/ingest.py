@@ -16,6 +16,7 @@ The raw bytes are kept in the file store in every case.
 from __future__ import annotations
 
 import asyncio
+import html as html_lib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,9 +51,10 @@ from madad.contacts import service as contacts
 from madad.db import Database, utcnow
 from madad.errors import Conflict, MadadError
 from madad.files import FileStore
+from madad.tickets import changes
 from madad.tickets import service as tickets
 from madad.tickets.inbound import Inbound, InboundAttachment, Received, Sender
-from madad.tickets.models import Message
+from madad.tickets.models import Message, Status
 
 log = logging.getLogger("madad.email")
 
@@ -456,13 +458,107 @@ def _attachments(it: _Item, settings: Settings) -> tuple[list[InboundAttachment]
     return out, dropped
 
 
+# Automatic mail that may still be a person writing: through a mailing list.
+_PEOPLE_ANYWAY = ("list", "precedence-list")
+# The statuses an automatic reply must not change: solved (reopen) and waiting on the customer.
+_SETTLED = (Status.solved.value, Status.pending.value, Status.on_hold.value)
+
+
+async def _automatic_on_settled(
+    session: AsyncSession, items: list[_Item], files: FileStore
+) -> None:
+    """Automatic mail (an out-of-office, an auto-reply) answering a ticket that is solved or
+    waiting on the customer is kept on that ticket as a system note and changes nothing: a
+    machine answering is not the customer answering. (The ingress would reopen the ticket or
+    set it open; it has no notion of automatic messages.) Only mail whose references name the
+    ticket's mail qualifies: RFC 3834 auto-responders set In-Reply-To."""
+    candidates = [
+        it
+        for it in items
+        if it.inbound is not None and it.auto is not None and it.auto not in _PEOPLE_ANYWAY
+    ]
+    if not candidates:
+        return
+    refs = {r for it in candidates for r in _refs(it.parsed)}
+    by_ref: dict[str, int] = {}
+    if refs:
+        rows = await session.execute(
+            select(Message.external_id, Message.ticket_id).where(
+                Message.channel == CHANNEL, Message.external_id.in_(refs)
+            )
+        )
+        by_ref = {ext: tid for ext, tid in rows.all() if ext is not None}
+    # The same email stored before (as a note, with other transport headers): a duplicate.
+    earlier = dict(
+        (
+            await session.execute(
+                select(EmailRecord.external_id, EmailRecord.message_id).where(
+                    EmailRecord.direction == "inbound",
+                    EmailRecord.kind == "message",
+                    EmailRecord.external_id.in_({it.external_id for it in candidates}),
+                )
+            )
+        ).all()
+    )
+    for it in candidates:
+        assert it.inbound is not None
+        ticket_id = it.own_ticket or next(
+            (by_ref[r] for r in _refs(it.parsed) if r in by_ref), None
+        )
+        if ticket_id is None:
+            continue
+        ticket = await changes.live_ticket(session, ticket_id)
+        if ticket.status not in _SETTLED:
+            continue
+        if it.external_id in earlier:
+            it.result = Ingested(
+                "duplicate",
+                ticket_id=ticket.id,
+                message_id=earlier[it.external_id],
+                auto=it.auto,
+                warnings=it.warnings,
+            )
+            continue
+        sender = it.inbound.sender.email or "?"
+        head = f"Automatic reply from {sender} ({it.auto}): kept without changing the status."
+        html = it.inbound.html
+        note = await tickets.add_note(
+            session,
+            SYSTEM,
+            ticket.id,
+            text=f"{head}\n\n{it.inbound.text}".strip(),
+            html=f"<p>{html_lib.escape(head)}</p>{html}" if html else None,
+            attachments=it.inbound.attachments,
+            store=files,
+            at=it.inbound.received_at,
+        )
+        it.warnings.append(f"automatic mail on a {ticket.status} ticket: kept as a note")
+        it.result = Ingested(
+            "message",
+            ticket_id=ticket.id,
+            message_id=note.id,
+            contact_id=ticket.contact_id,
+            auto=it.auto,
+            warnings=it.warnings,
+        )
+        _record(
+            session,
+            it,
+            "message",
+            message_id=note.id,
+            ticket_id=ticket.id,
+            info={"kept_as": "note", "status": ticket.status},
+        )
+
+
 async def _receive(session: AsyncSession, items: list[_Item], files: FileStore) -> None:
     if not items:
         return
     settings: Settings = session.info["settings"]
+    await _automatic_on_settled(session, items, files)
     ready: list[_Item] = []
     for it in items:
-        if it.inbound is None:
+        if it.inbound is None or it.result is not None:
             continue
         try:
             it.prepared = tickets.prepare(it.inbound, settings)
