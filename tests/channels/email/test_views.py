@@ -346,9 +346,9 @@ async def test_the_pages_show_the_last_poll_status_and_error(
     good_row = re.search(rf'<tr id="mailbox-{good}".*?</tr>', listed, re.S)
     bad_row = re.search(rf'<tr id="mailbox-{bad}".*?</tr>', listed, re.S)
     assert good_row and bad_row
-    assert 'class="status poll-ok">OK<' in good_row.group(0)
+    assert 'class="status poll-ok status-active">OK<' in good_row.group(0)
     assert "0 messages imported" in good_row.group(0)
-    assert 'class="status poll-error">Error<' in bad_row.group(0)
+    assert 'class="status poll-error status-inactive">Error<' in bad_row.group(0)
     cell = re.search(r'<td class="error-text">(.*?)</td>', bad_row.group(0), re.S)
     assert cell and html.unescape(cell.group(1)) == error
     assert error == "ImapError: [AUTHENTICATIONFAILED] Authentication failed."

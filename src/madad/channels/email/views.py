@@ -119,6 +119,11 @@ def poll_status_label(value: str) -> str:
     return labels.get(value, value)
 
 
+def poll_class(status: str) -> str:
+    """The console's colours: green for a good poll, red for a failed one."""
+    return {"ok": "status-active", "error": "status-inactive"}.get(status, "")
+
+
 def done_message(code: str | None) -> str | None:
     messages = {
         "created": i18n.gettext("Mailbox created. Test the connection to check the settings."),
@@ -230,6 +235,7 @@ def _common() -> dict[str, Any]:
         "label": field_label,
         "security_label": security_label,
         "status_label": poll_status_label,
+        "poll_class": poll_class,
         "securities": service.SECURITY,
     }
 
