@@ -89,6 +89,17 @@ async def test_the_kpi_api_gives_the_hand_worked_figures(
     assert set(rows) == {"email", "chat", "phone"}
     assert float(rows["chat"]["first_response_mean_s"]) == 60
 
+    # By what the tickets are: a ticket with a tag counts under it; untagged under null.
+    r = await client.get(f"/api/v1/reports/kpis?{WEEK}&group_by=tag", headers=supervisor.headers)
+    tags = {g["key"]: g for g in r.json()["groups"]}
+    assert {k: g["tickets"] for k, g in tags.items()} == {None: 3, "billing": 2, "login": 1}
+    assert tags["billing"]["reopens"] == 1 and tags["billing"]["fcr"]["value"] == 0.0
+    assert tags["login"]["first_response"]["mean"] == 60 and tags["login"]["csat"]["value"] == 1
+    r = await client.get(f"/api/v1/reports/kpis?{WEEK}&group_by=priority&format=csv",
+                         headers=supervisor.headers)  # fmt: skip
+    [row] = list(csv.DictReader(io.StringIO(r.text)))
+    assert (row["group"], row["tickets"], row["resolved"]) == ("normal", "6", "2")
+
 
 async def test_the_kpi_api_refuses_bad_input_and_the_wrong_people(
     client: httpx.AsyncClient, supervisor: Person, agent: Person

@@ -51,3 +51,5 @@ class FactCursor(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(2000))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set while something else (a rollup rebuild) owns this consumer's output: it reads nothing.
+    paused_by: Mapped[str | None] = mapped_column(String(200))

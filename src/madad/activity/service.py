@@ -235,7 +235,7 @@ class Fact:
     txid: int | None
 
 
-_FACT_COLUMNS = (
+FACT_COLUMNS = _FACT_COLUMNS = (
     Activity.id,
     Activity.at,
     Activity.kind,
@@ -316,7 +316,7 @@ async def consume_once(db: Database, c: Consumer) -> int:
     try:
         async with db.session() as session:
             cursor = await _lock_cursor(session, c.name)
-            if cursor is None:  # another worker holds it
+            if cursor is None or cursor.paused_by:  # another worker holds it, or a rebuild
                 return 0
             horizon = await visible_horizon(session)
             where, order = _after(cursor, horizon)
@@ -414,6 +414,41 @@ async def hold_consumer(session: AsyncSession, name: str) -> None:
     )
 
 
+async def pause_consumer(session: AsyncSession, name: str, by: str | None) -> None:
+    """Stop (`by` says who, for the record) or restart (None) consumer `name`; while paused
+    it reads no facts and its position stays where it is."""
+    await session.execute(_ensure_cursor(session, name))
+    await session.execute(
+        update(FactCursor)
+        .where(FactCursor.consumer == name)
+        .values(paused_by=by[:200] if by else None, updated_at=utcnow())
+    )
+
+
+async def last_position(session: AsyncSession) -> tuple[int, int] | None:
+    """(txid, id) of the last fact every reader can see now (below the visible horizon)."""
+    horizon = await visible_horizon(session)
+    if horizon is None:
+        stmt = select(Activity.txid, Activity.id).order_by(Activity.id.desc()).limit(1)
+    else:
+        stmt = (
+            select(Activity.txid, Activity.id)
+            .where(Activity.txid < horizon)
+            .order_by(Activity.txid.desc(), Activity.id.desc())
+            .limit(1)
+        )
+    row = (await session.execute(stmt)).first()
+    return (row[0] or 0, row[1]) if row is not None else None
+
+
+def up_to(position: tuple[int, int], postgres: bool) -> Any:
+    """Facts at or before a position, in commit order."""
+    txid, last_id = position
+    if not postgres:
+        return Activity.id <= last_id
+    return or_(Activity.txid < txid, and_(Activity.txid == txid, Activity.id <= last_id))
+
+
 async def move_consumer(session: AsyncSession, name: str, *, txid: int, last_id: int) -> None:
     """Set consumer `name`'s position: the next fact it reads is the one after (txid, last_id)."""
     await session.execute(
@@ -427,18 +462,6 @@ async def skip_to_end(session: AsyncSession, name: str) -> None:
     """Move consumer `name` past every fact written so far (history that is not news to it,
     such as an imported or demo past)."""
     await hold_consumer(session, name)
-    horizon = await visible_horizon(session)
-    if horizon is None:
-        last = (await session.execute(select(Activity.txid, Activity.id).order_by(
-            Activity.id.desc()).limit(1))).first()  # fmt: skip
-    else:
-        last = (
-            await session.execute(
-                select(Activity.txid, Activity.id)
-                .where(Activity.txid < horizon)
-                .order_by(Activity.txid.desc(), Activity.id.desc())
-                .limit(1)
-            )
-        ).first()
+    last = await last_position(session)
     if last is not None:
-        await move_consumer(session, name, txid=last[0] or 0, last_id=last[1])
+        await move_consumer(session, name, txid=last[0], last_id=last[1])

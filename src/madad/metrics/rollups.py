@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.activity import service as activity_service
 from madad.activity.models import Activity
-from madad.activity.service import Fact
-from madad.db import Database
-from madad.dialects import upsert, visible_horizon
+from madad.activity.service import FACT_COLUMNS, Fact
+from madad.db import Database, utcnow
+from madad.dialects import is_postgres, upsert
 from madad.metrics.definitions import (
     REPEAT_WINDOW,
     FactLike,
@@ -101,13 +101,10 @@ def fold(facts: Sequence[FactLike], window: timedelta = REPEAT_WINDOW) -> Contac
             (csat if a.kind == "csat" else ces)[a.ticket_id].append((a.at, a.score, a.agent_id))
     sent: dict[int, list[tuple[datetime, str, str]]] = defaultdict(list)
     seen: set[tuple[int, str]] = set()
-    for f in sorted(facts, key=lambda f: (f.at, getattr(f, "id", 0) or 0)):
+    sends = (f for f in facts if f.kind == "survey.sent" and f.ticket_id is not None)
+    for f in sorted(sends, key=lambda f: (f.at, getattr(f, "id", 0) or 0)):
         survey = str(f.data.get("survey_id"))
-        if (
-            f.kind == "survey.sent"
-            and f.ticket_id is not None
-            and (f.ticket_id, survey) not in seen
-        ):
+        if (f.ticket_id, survey) not in seen:
             seen.add((f.ticket_id, survey))  # the first send; reminders are not more surveys
             sent[f.ticket_id].append((f.at, str(f.data.get("kind")), survey))
     repeating, repeated = repeats_of(tickets, window)
@@ -288,19 +285,25 @@ def _as_rows(stored: dict[str, Any] | None) -> list[Row]:
 
 
 async def _facts_of(
-    session: AsyncSession, contact_ids: Iterable[int], ticket_ids: Iterable[int]
-) -> list[Activity]:
-    """Every ticket fact of these contacts, and of these contact-less tickets."""
-    out: list[Activity] = []
+    session: AsyncSession,
+    contact_ids: Iterable[int],
+    ticket_ids: Iterable[int],
+    *,
+    upto: Any = None,
+) -> list[Fact]:
+    """Every ticket fact of these contacts, and of these contact-less tickets (plain rows)."""
+    out: list[Fact] = []
     contacts, tickets = sorted(set(contact_ids)), sorted(set(ticket_ids))
+    conn = await session.connection()
+    extra = [upto] if upto is not None else []
     for i in range(0, len(contacts), 500):
-        stmt = select(Activity).where(
-            Activity.contact_id.in_(contacts[i : i + 500]), Activity.ticket_id.is_not(None)
+        stmt = select(*FACT_COLUMNS).where(
+            Activity.contact_id.in_(contacts[i : i + 500]), Activity.ticket_id.is_not(None), *extra
         )
-        out += (await session.execute(stmt)).scalars()
+        out += [Fact(*row) for row in await conn.execute(stmt)]
     for i in range(0, len(tickets), 500):
-        stmt = select(Activity).where(Activity.ticket_id.in_(tickets[i : i + 500]))
-        out += (await session.execute(stmt)).scalars()
+        stmt = select(*FACT_COLUMNS).where(Activity.ticket_id.in_(tickets[i : i + 500]), *extra)
+        out += [Fact(*row) for row in await conn.execute(stmt)]
     return out
 
 
@@ -352,79 +355,72 @@ class Rebuilt:
 
 
 async def rebuild(db: Database, *, progress: Progress | None = None, chunk: int = 2000) -> Rebuilt:
-    """Recompute every rollup from the facts, in one transaction that holds the consumer's
-    position (the worker's consumer waits), and move that position to the last fact read."""
+    """Recompute every rollup from the facts up to now.
+
+    The consumer is paused and set to the last visible fact first; the rollups are then
+    rebuilt in short transactions (so other consumers, which read in commit order, are not held
+    up by one long one) from the facts up to that position; then the consumer resumes after it.
+    If a rebuild dies half-way, the consumer stays paused until the next rebuild completes.
+    """
     started = datetime.now().timestamp()
     async with db.session() as session:
         await activity_service.hold_consumer(session, CONSUMER)
-        horizon = await visible_horizon(session)
-        below = [Activity.txid < horizon] if horizon is not None else []
-        last = (
-            await session.execute(
-                select(Activity.txid, Activity.id)
-                .where(*below)
-                .order_by(
-                    *([Activity.txid.desc()] if horizon is not None else []), Activity.id.desc()
-                )
-                .limit(1)
-            )
-        ).first()
+        last = await activity_service.last_position(session)
+        await activity_service.pause_consumer(session, CONSUMER, f"rebuild since {utcnow():%c}")
         for table in (MetricDaily, MetricHist, MetricTicket):
             await session.execute(delete(table))
-        if last is None:
-            return Rebuilt(0, 0, 0.0)
-        top = await session.scalar(select(func.max(Activity.contact_id)).where(*below)) or 0
-        contact_less = (
+        if last is not None:
+            await activity_service.move_consumer(session, CONSUMER, txid=last[0], last_id=last[1])
+    if last is None:
+        async with db.session() as session:
+            await activity_service.pause_consumer(session, CONSUMER, None)
+        return Rebuilt(0, 0, 0.0)
+    sums, done_tickets, done_facts = Sums(), 0, 0
+    async with db.session(write=False) as session:
+        upto = activity_service.up_to(last, is_postgres(session))
+        top = await session.scalar(select(func.max(Activity.contact_id)).where(upto)) or 0
+        loose = sorted(
             (
                 await session.execute(
                     select(Activity.ticket_id)
-                    .where(Activity.contact_id.is_(None), Activity.ticket_id.is_not(None), *below)
+                    .where(Activity.contact_id.is_(None), Activity.ticket_id.is_not(None), upto)
                     .distinct()
                 )
-            )
-            .scalars()
-            .all()
+            ).scalars()
         )
-        steps = (top // chunk + 1) + len(contact_less) // chunk + 1
-        sums, done_tickets, done_facts, step = Sums(), 0, 0, 0
-        for lo in range(0, top + 1, chunk):
-            stmt = select(Activity).where(
-                Activity.contact_id >= lo,
-                Activity.contact_id < lo + chunk,
-                Activity.ticket_id.is_not(None),
-                *below,
-            )
-            facts = list((await session.execute(stmt)).scalars())
+    parts = [("contacts", lo) for lo in range(0, top + 1, chunk)]
+    parts += [("tickets", i) for i in range(0, len(loose), chunk)]
+    for step, (kind, lo) in enumerate(parts, start=1):
+        async with db.session() as session:
+            upto = activity_service.up_to(last, is_postgres(session))
+            if kind == "contacts":
+                conn = await session.connection()
+                stmt = select(*FACT_COLUMNS).where(
+                    Activity.contact_id >= lo,
+                    Activity.contact_id < lo + chunk,
+                    Activity.ticket_id.is_not(None),
+                    upto,
+                )
+                facts = [Fact(*row) for row in await conn.execute(stmt)]
+            else:
+                facts = await _facts_of(session, [], loose[lo : lo + chunk], upto=upto)
             done_tickets += await _rebuild_part(session, facts, sums)
             done_facts += len(facts)
-            session.expunge_all()
-            step += 1
-            if progress:
-                progress(step, steps)
-        loose = sorted(contact_less)
-        for i in range(0, len(loose), chunk):
-            stmt = select(Activity).where(Activity.ticket_id.in_(loose[i : i + chunk]), *below)
-            facts = list((await session.execute(stmt)).scalars())
-            done_tickets += await _rebuild_part(session, facts, sums)
-            done_facts += len(facts)
-            session.expunge_all()
-            step += 1
-            if progress:
-                progress(step, steps)
-        await sums.write(session)
-        await activity_service.move_consumer(session, CONSUMER, txid=last[0] or 0, last_id=last[1])
         if progress:
-            progress(steps, steps)
+            progress(step, len(parts))
+    async with db.session() as session:
+        await sums.write(session)
+        await activity_service.pause_consumer(session, CONSUMER, None)
     return Rebuilt(done_tickets, done_facts, datetime.now().timestamp() - started)
 
 
-async def _rebuild_part(session: AsyncSession, facts: list[Activity], sums: Sums) -> int:
+async def _rebuild_part(session: AsyncSession, facts: list[Fact], sums: Sums) -> int:
     ctx = fold(facts)
     rows = []
     for t in ctx.tickets.values():
         new = contributions(t, ctx)
         sums.add(new)
         rows.append({**summary(t, ctx), "contributed": {"rows": [list(r) for r in new]}})
-    if rows:
-        await session.execute(MetricTicket.__table__.insert(), rows)
+    for i in range(0, len(rows), 2000):
+        await session.execute(MetricTicket.__table__.insert(), rows[i : i + 2000])
     return len(rows)
