@@ -18,11 +18,11 @@ from madad.auth import sessions
 from madad.auth.models import Team, User
 from madad.auth.permissions import Scope
 from madad.errors import Invalid, NotFound
-from madad.metrics import charts, reports, staffing
+from madad.metrics import charts, reports, staffing, wallboard
 from madad.metrics.models import MetricTicket
 from madad.metrics.rollups import bucket_value
 from madad.web import i18n
-from madad.web.console import require_page
+from madad.web.console import Agent, require_page
 from madad.web.deps import DB, PathId
 from madad.web.i18n import gettext as _
 from madad.web.labels import LABELS
@@ -478,3 +478,36 @@ async def staffing_planner(
             "labels": LABELS,
         },
     )
+
+
+async def _board_context(session: AsyncSession, queue: str | None) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    b = await wallboard.board(session, now, queue or None)
+    return {
+        "b": b,
+        "now": now,
+        "wait": fmt_duration(b.longest_wait) if b.longest_wait is not None else "–",
+        "sl": fmt_ratio(b.service_level),
+        "asa": fmt_duration(b.asa_last_hour),
+    }
+
+
+@router.get("/wallboard", response_class=HTMLResponse)
+async def wallboard_page(
+    request: Request,
+    session: DB,
+    who: Agent,
+    queue: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Full-screen live figures of the live queues (any agent may look)."""
+    return render(request, "wallboard.html", await _board_context(session, queue))
+
+
+@router.get("/wallboard/panel", response_class=HTMLResponse)
+async def wallboard_panel(
+    request: Request,
+    session: DB,
+    who: Agent,
+    queue: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    return render(request, "wallboard_panel.html", await _board_context(session, queue))

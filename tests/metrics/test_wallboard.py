@@ -1,0 +1,64 @@
+"""The wallboard: waiting contacts, longest wait, today's service level and the last hour's
+ASA, agents signed in and on a contact — from live-contact facts, per queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from madad.activity import service as facts
+from madad.auth.models import Role
+from madad.db import Database
+from madad.metrics import wallboard
+from tests.conftest import make_person
+from tests.console.conftest import PASSWORD, sign_in
+
+
+async def live(
+    db: Database, ticket: int, kind: str, at: datetime, queue: str, agent: int | None = None
+) -> None:
+    async with db.session() as session:
+        data = {"session": f"call-{ticket}", "queue": queue}
+        facts.record(session, f"live.{kind}", ticket_id=ticket, contact_id=ticket,
+                     agent_id=agent, channel="phone", data=data, at=at)  # fmt: skip
+
+
+async def test_the_wallboard_counts_what_is_happening(
+    app: object, client: httpx.AsyncClient
+) -> None:
+    db: Database = app.state.db  # type: ignore[attr-defined]
+    agent = await make_person(db, role=Role.agent, name="Ayesha <i>Agent</i>", password=PASSWORD)
+    now = datetime.now(UTC).replace(microsecond=0)
+    if now.hour < 2:  # keep every contact on today's date
+        now = now.replace(hour=2)
+    await live(db, 1, "offered", now - timedelta(seconds=95), "sales")  # waiting 95 s
+    await live(db, 2, "offered", now - timedelta(minutes=30), "sales")
+    await live(
+        db, 2, "answered", now - timedelta(minutes=30) + timedelta(seconds=10), "sales", agent.id
+    )
+    await live(db, 3, "offered", now - timedelta(minutes=20), "support")
+    await live(
+        db, 3, "answered", now - timedelta(minutes=20) + timedelta(seconds=50), "support", agent.id
+    )
+    await live(db, 3, "ended", now - timedelta(minutes=10), "support", agent.id)
+    await live(db, 4, "offered", now - timedelta(minutes=5), "support")
+    await live(db, 4, "abandoned", now - timedelta(minutes=5) + timedelta(seconds=30), "support")
+    async with db.session(write=False) as session:
+        b = await wallboard.board(session, now)
+        sales = await wallboard.board(session, now, "sales")
+    assert (b.waiting, b.longest_wait) == (1, 95.0)
+    assert (b.offered, b.answered, b.abandoned) == (4, 2, 1)
+    assert b.service_level == 1 / 3  # 10 s yes; 50 s no; abandoned after 30 s
+    assert b.asa_last_hour == 30.0
+    assert b.on_contact == ["Ayesha <i>Agent</i>"]  # still on call 2
+    assert b.queues == ["sales", "support"]
+    assert (sales.offered, sales.waiting, sales.service_level) == (2, 1, 1.0)
+    browser = await sign_in(client, agent)
+    page = await browser.get("/wallboard?queue=sales")
+    assert page.status_code == 200
+    assert "Ayesha &lt;i&gt;Agent&lt;/i&gt;" in page.text  # signed in, escaped
+    assert '<p class="big">1</p>' in page.text  # waiting now
+    panel = await browser.get("/wallboard/panel")
+    assert panel.status_code == 200 and "<html" not in panel.text
+    assert "33.3 %" in panel.text
