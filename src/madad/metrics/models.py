@@ -43,13 +43,39 @@ class MetricHist(Base):
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class MetricDailyTotal(Base):
+    """The same sums over all teams and agents: what headline figures read (far fewer rows)."""
+
+    __tablename__ = "metric_daily_total"
+    __table_args__ = (Index("ix_metric_daily_total_metric_day", "metric", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class MetricHistTotal(Base):
+    """The duration histograms over all teams and agents."""
+
+    __tablename__ = "metric_hist_total"
+    __table_args__ = (Index("ix_metric_hist_total_metric_day", "metric", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class MetricTicket(Base):
     """A ticket's measurements as of its latest fact (one row per ticket: the export)."""
 
     __tablename__ = "metric_tickets"
     __table_args__ = (
         Index("ix_metric_tickets_contact", "contact_id"),
-        Index("ix_metric_tickets_resolved", "resolved_at"),
+        Index("ix_metric_tickets_resolved", "resolved_at", "contact_id"),
         Index("ix_metric_tickets_created", "created_at"),
     )
 

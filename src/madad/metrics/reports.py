@@ -21,7 +21,13 @@ from madad.activity.models import Activity
 from madad.auth.models import Team, User
 from madad.contacts.models import Contact
 from madad.metrics import definitions as d
-from madad.metrics.models import MetricDaily, MetricHist, MetricTicket
+from madad.metrics.models import (
+    MetricDaily,
+    MetricDailyTotal,
+    MetricHist,
+    MetricHistTotal,
+    MetricTicket,
+)
 from madad.metrics.rollups import DURATIONS, bucket_value
 from madad.tickets.models import Ticket
 
@@ -111,18 +117,22 @@ async def _figures(
 ) -> dict[Any, dict[str, Any]]:
     """Per group: each metric's figure."""
     group_cols = [GROUPS[group_by]] if group_by else []
+    # Headline figures (no team or agent in sight) read the much smaller all-teams tables.
+    overall = group_by in (None, "channel") and filters.get("team_id") is None
+    overall = overall and filters.get("agent_id") is None
+    daily, hist = (MetricDailyTotal, MetricHistTotal) if overall else (MetricDaily, MetricHist)
+    near = {"channel": filters.get("channel")} if overall else filters
+    sum_cols = [getattr(daily, GROUPS[group_by].key)] if group_by else []
     sums = await session.execute(
-        select(
-            *group_cols, MetricDaily.metric, func.sum(MetricDaily.n), func.sum(MetricDaily.total)
-        )
-        .where(*_where(period, MetricDaily, filters), ~MetricDaily.metric.like("arrivals:%"))
-        .group_by(*group_cols, MetricDaily.metric)
+        select(*sum_cols, daily.metric, func.sum(daily.n), func.sum(daily.total))
+        .where(*_where(period, daily, near), ~daily.metric.like("arrivals:%"))
+        .group_by(*sum_cols, daily.metric)
     )
-    hist_cols = [getattr(MetricHist, GROUPS[group_by].key)] if group_by else []
+    hist_cols = [getattr(hist, GROUPS[group_by].key)] if group_by else []
     hists = await session.execute(
-        select(*hist_cols, MetricHist.metric, MetricHist.bucket, func.sum(MetricHist.n))
-        .where(*_where(period, MetricHist, filters))
-        .group_by(*hist_cols, MetricHist.metric, MetricHist.bucket)
+        select(*hist_cols, hist.metric, hist.bucket, func.sum(hist.n))
+        .where(*_where(period, hist, near))
+        .group_by(*hist_cols, hist.metric, hist.bucket)
     )
     active = (
         select(MetricDaily.day, MetricDaily.agent_id, *group_cols)
@@ -366,14 +376,14 @@ async def daily_series(
     """Per metric, per day: (day, n, total)."""
     rows = await session.execute(
         select(
-            MetricDaily.metric,
-            MetricDaily.day,
-            func.sum(MetricDaily.n),
-            func.sum(MetricDaily.total),
+            MetricDailyTotal.metric,
+            MetricDailyTotal.day,
+            func.sum(MetricDailyTotal.n),
+            func.sum(MetricDailyTotal.total),
         )
-        .where(*_where(period, MetricDaily, {}), MetricDaily.metric.in_(metrics))
-        .group_by(MetricDaily.metric, MetricDaily.day)
-        .order_by(MetricDaily.day)
+        .where(*_where(period, MetricDailyTotal, {}), MetricDailyTotal.metric.in_(metrics))
+        .group_by(MetricDailyTotal.metric, MetricDailyTotal.day)
+        .order_by(MetricDailyTotal.day)
     )
     out: dict[str, list[tuple[date, float, float]]] = defaultdict(list)
     for metric, day, n, total in rows:
@@ -386,12 +396,12 @@ async def arrivals_by_slot(
 ) -> dict[tuple[int, int], float]:
     """Tickets created per (weekday 0 = Monday, half-hour slot 0–47, UTC) over the period."""
     rows = await session.execute(
-        select(MetricDaily.day, MetricDaily.metric, func.sum(MetricDaily.total))
+        select(MetricDailyTotal.day, MetricDailyTotal.metric, func.sum(MetricDailyTotal.total))
         .where(
-            *_where(period, MetricDaily, {"channel": channel}),
-            MetricDaily.metric.like("arrivals:%"),
+            *_where(period, MetricDailyTotal, {"channel": channel}),
+            MetricDailyTotal.metric.like("arrivals:%"),
         )
-        .group_by(MetricDaily.day, MetricDaily.metric)
+        .group_by(MetricDailyTotal.day, MetricDailyTotal.metric)
     )
     out: dict[tuple[int, int], float] = defaultdict(float)
     for day, metric, total in rows:
@@ -404,9 +414,11 @@ async def histogram(
 ) -> dict[int, int]:
     """A duration metric's histogram over the period: bucket → count."""
     rows = await session.execute(
-        select(MetricHist.bucket, func.sum(MetricHist.n))
-        .where(*_where(period, MetricHist, {"channel": channel}), MetricHist.metric == metric)
-        .group_by(MetricHist.bucket)
+        select(MetricHistTotal.bucket, func.sum(MetricHistTotal.n))
+        .where(
+            *_where(period, MetricHistTotal, {"channel": channel}), MetricHistTotal.metric == metric
+        )
+        .group_by(MetricHistTotal.bucket)
     )
     return {int(b): int(n or 0) for b, n in rows}
 
@@ -414,13 +426,13 @@ async def histogram(
 async def backlog(session: AsyncSession, period: d.Period) -> list[tuple[date, int]]:
     """Unresolved tickets at the end of each day: Σ (created − solves + reopens) up to it."""
     deltas = await session.execute(
-        select(MetricDaily.day, MetricDaily.metric, func.sum(MetricDaily.total))
+        select(MetricDailyTotal.day, MetricDailyTotal.metric, func.sum(MetricDailyTotal.total))
         .where(
-            MetricDaily.day < period.end.date(),
-            MetricDaily.metric.in_(["created", "solve_event", "reopen_event"]),
+            MetricDailyTotal.day < period.end.date(),
+            MetricDailyTotal.metric.in_(["created", "solve_event", "reopen_event"]),
         )
-        .group_by(MetricDaily.day, MetricDaily.metric)
-        .order_by(MetricDaily.day)
+        .group_by(MetricDailyTotal.day, MetricDailyTotal.metric)
+        .order_by(MetricDailyTotal.day)
     )
     sign = {"created": 1, "solve_event": -1, "reopen_event": 1}
     per_day: dict[date, float] = defaultdict(float)

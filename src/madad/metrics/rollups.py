@@ -12,6 +12,7 @@ moves the ticket's old contribution instead of adding a second one.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -37,9 +38,16 @@ from madad.metrics.definitions import (
     survey_answers,
     ticket_histories,
 )
-from madad.metrics.models import MetricDaily, MetricHist, MetricTicket
+from madad.metrics.models import (
+    MetricDaily,
+    MetricDailyTotal,
+    MetricHist,
+    MetricHistTotal,
+    MetricTicket,
+)
 
 CONSUMER = "metrics"
+TOTAL = -1  # the team and agent of the all-teams, all-agents sums (kept in their own tables)
 SERVICE_LEVEL_SECONDS = 20.0
 
 # Metrics whose values are durations: they also get a histogram for medians and percentiles.
@@ -216,11 +224,14 @@ class Sums:
 
     def add(self, rows: Iterable[Row], sign: int = 1) -> None:
         for day, ch, team, agent, metric, value in rows:
-            cell = self.daily[(day, ch, team, agent, metric)]
-            cell[0] += sign
-            cell[1] += sign * value
+            for key in ((day, ch, team, agent, metric), (day, ch, TOTAL, TOTAL, metric)):
+                cell = self.daily[key]
+                cell[0] += sign
+                cell[1] += sign * value
             if metric in DURATIONS:
-                self.hist[(day, ch, team, agent, metric, bucket_of(value))] += sign
+                b = bucket_of(value)
+                self.hist[(day, ch, team, agent, metric, b)] += sign
+                self.hist[(day, ch, TOTAL, TOTAL, metric, b)] += sign
 
     def __len__(self) -> int:
         return len(self.daily)
@@ -253,16 +264,26 @@ class Sums:
             if v
         ]
         keys = ["day", "channel", "team_id", "agent_id", "metric"]
-        for rows, table, index in (
-            (daily, MetricDaily.__table__, keys),
-            (hist, MetricHist.__table__, [*keys, "bucket"]),
+        totals = ["day", "channel", "metric"]
+
+        def split(rows: list[dict[str, Any]]) -> tuple[list[dict], list[dict]]:
+            detail = [r for r in rows if r["team_id"] != TOTAL]
+            total = [
+                {k: v for k, v in r.items() if k not in ("team_id", "agent_id")}
+                for r in rows
+                if r["team_id"] == TOTAL
+            ]
+            return detail, total
+
+        daily_detail, daily_total = split(daily)
+        hist_detail, hist_total = split(hist)
+        for rows, table, index, adding in (
+            (daily_detail, MetricDaily.__table__, keys, ["n", "total"]),
+            (daily_total, MetricDailyTotal.__table__, totals, ["n", "total"]),
+            (hist_detail, MetricHist.__table__, [*keys, "bucket"], ["n"]),
+            (hist_total, MetricHistTotal.__table__, [*totals, "bucket"], ["n"]),
         ):
-            stmt = upsert(
-                session,
-                table,
-                index_elements=index,
-                adding=["n", "total"] if table is MetricDaily.__table__ else ["n"],
-            )
+            stmt = upsert(session, table, index_elements=index, adding=adding)
             for i in range(0, len(rows), chunk):
                 await session.execute(stmt, rows[i : i + chunk])
         self.daily.clear()
@@ -342,6 +363,10 @@ async def on_facts(session: AsyncSession, batch: list[Fact]) -> None:
     await refresh(session, batch)
 
 
+def is_postgres_db(db: Database) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
 # --- rebuilding from all facts ------------------------------------------------------------------
 
 Progress = Callable[[int, int], None]
@@ -367,7 +392,7 @@ async def rebuild(db: Database, *, progress: Progress | None = None, chunk: int 
         await activity_service.hold_consumer(session, CONSUMER)
         last = await activity_service.last_position(session)
         await activity_service.pause_consumer(session, CONSUMER, f"rebuild since {utcnow():%c}")
-        for table in (MetricDaily, MetricHist, MetricTicket):
+        for table in (MetricDaily, MetricHist, MetricDailyTotal, MetricHistTotal, MetricTicket):
             await session.execute(delete(table))
         if last is not None:
             await activity_service.move_consumer(session, CONSUMER, txid=last[0], last_id=last[1])
@@ -390,27 +415,41 @@ async def rebuild(db: Database, *, progress: Progress | None = None, chunk: int 
         )
     parts = [("contacts", lo) for lo in range(0, top + 1, chunk)]
     parts += [("tickets", i) for i in range(0, len(loose), chunk)]
-    for step, (kind, lo) in enumerate(parts, start=1):
-        async with db.session() as session:
+
+    async def fetch(kind: str, lo: int) -> list[Fact]:
+        async with db.session(write=False) as session:
             upto = activity_service.up_to(last, is_postgres(session))
-            if kind == "contacts":
-                conn = await session.connection()
-                stmt = select(*FACT_COLUMNS).where(
-                    Activity.contact_id >= lo,
-                    Activity.contact_id < lo + chunk,
-                    Activity.ticket_id.is_not(None),
-                    upto,
-                )
-                facts = [Fact(*row) for row in await conn.execute(stmt)]
-            else:
-                facts = await _facts_of(session, [], loose[lo : lo + chunk], upto=upto)
+            if kind == "tickets":
+                return await _facts_of(session, [], loose[lo : lo + chunk], upto=upto)
+            conn = await session.connection()
+            stmt = select(*FACT_COLUMNS).where(
+                Activity.contact_id >= lo,
+                Activity.contact_id < lo + chunk,
+                Activity.ticket_id.is_not(None),
+                upto,
+            )
+            return [Fact(*row) for row in await conn.execute(stmt)]
+
+    # The database reads the next part while this process folds the current one.
+    ahead = asyncio.create_task(fetch(*parts[0])) if parts else None
+    for step in range(len(parts)):
+        assert ahead is not None
+        facts = await ahead
+        ahead = asyncio.create_task(fetch(*parts[step + 1])) if step + 1 < len(parts) else None
+        async with db.session() as session:
             done_tickets += await _rebuild_part(session, facts, sums)
-            done_facts += len(facts)
+        done_facts += len(facts)
         if progress:
-            progress(step, len(parts))
+            progress(step + 1, len(parts))
     async with db.session() as session:
         await sums.write(session)
         await activity_service.pause_consumer(session, CONSUMER, None)
+    if is_postgres_db(db):
+        async with db.engine.connect() as conn:  # fresh statistics for the planner
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in ("metric_daily", "metric_hist", "metric_daily_total",
+                          "metric_hist_total", "metric_tickets"):  # fmt: skip
+                await conn.exec_driver_sql(f"ANALYZE {table}")
     return Rebuilt(done_tickets, done_facts, datetime.now().timestamp() - started)
 
 

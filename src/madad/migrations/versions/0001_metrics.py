@@ -51,6 +51,28 @@ def upgrade() -> None:
     )
     op.create_index("ix_metric_hist_metric_day", "metric_hist", ["metric", "day"])
     op.create_table(
+        "metric_daily_total",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("metric", sa.String(length=40), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("total", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "channel", "metric", name=op.f("pk_metric_daily_total")),
+    )
+    op.create_index("ix_metric_daily_total_metric_day", "metric_daily_total", ["metric", "day"])
+    op.create_table(
+        "metric_hist_total",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("metric", sa.String(length=40), nullable=False),
+        sa.Column("bucket", sa.SmallInteger(), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "day", "channel", "metric", "bucket", name=op.f("pk_metric_hist_total")
+        ),
+    )
+    op.create_index("ix_metric_hist_total_metric_day", "metric_hist_total", ["metric", "day"])
+    op.create_table(
         "metric_tickets",
         sa.Column("ticket_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=True),
@@ -74,11 +96,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("ticket_id", name=op.f("pk_metric_tickets")),
     )
     op.create_index("ix_metric_tickets_contact", "metric_tickets", ["contact_id"])
-    op.create_index("ix_metric_tickets_resolved", "metric_tickets", ["resolved_at"])
+    op.create_index("ix_metric_tickets_resolved", "metric_tickets", ["resolved_at", "contact_id"])
     op.create_index("ix_metric_tickets_created", "metric_tickets", ["created_at"])
 
 
 def downgrade() -> None:
     op.drop_table("metric_tickets")
+    op.drop_table("metric_hist_total")
+    op.drop_table("metric_daily_total")
     op.drop_table("metric_hist")
     op.drop_table("metric_daily")
