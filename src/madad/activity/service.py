@@ -388,17 +388,37 @@ async def run_consumers(db: Database, stop: asyncio.Event, *, poll_seconds: floa
                 pass
 
 
-async def drain_consumers(db: Database, *, rounds: int = 100) -> int:
-    """Run every consumer until caught up (tests, CLI); return facts read."""
+async def drain_consumers(db: Database, *, rounds: int = 100, settle_seconds: float = 10.0) -> int:
+    """Run every consumer until caught up (tests, CLI); return facts read.
+
+    On PostgreSQL, facts written by transactions that are still running elsewhere cannot be
+    read yet (consumers read in commit order); this waits up to `settle_seconds` for them.
+    """
     total = 0
-    for _ in range(rounds):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settle_seconds
+    done_rounds = 0
+    while done_rounds < rounds:
         read = 0
         for c in list(consumers.values()):
             read += await consume_once(db, c)
         total += read
-        if read == 0:
+        if read:
+            done_rounds += 1
+            continue
+        if loop.time() > deadline or not await _facts_not_yet_visible(db):
             break
+        await asyncio.sleep(0.05)
     return total
+
+
+async def _facts_not_yet_visible(db: Database) -> bool:
+    async with db.session(write=False) as session:
+        horizon = await visible_horizon(session)
+        if horizon is None:
+            return False
+        found = await session.scalar(select(Activity.id).where(Activity.txid >= horizon).limit(1))
+        return found is not None
 
 
 async def consumer_positions(session: AsyncSession) -> list[FactCursor]:

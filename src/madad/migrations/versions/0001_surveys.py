@@ -60,7 +60,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "period", name=op.f("pk_pulse_taken")),
     )
 
+    # Surveys start with this version: the solves of the past are not news (without this, an
+    # existing desk would queue a survey job for every ticket it ever solved).
+    op.execute(
+        sa.text(
+            "INSERT INTO fact_cursors (consumer, txid, last_id, failures, updated_at) "
+            "SELECT 'surveys', COALESCE(MAX(txid), 0), COALESCE(MAX(id), 0), 0, CURRENT_TIMESTAMP "
+            "FROM activity"
+        )
+    )
+
 
 def downgrade() -> None:
+    op.execute(sa.text("DELETE FROM fact_cursors WHERE consumer = 'surveys'"))
     op.drop_table("pulse_taken")
     op.drop_table("surveys")
