@@ -26,6 +26,7 @@ from madad.auth.models import Role
 from madad.auth.permissions import SYSTEM, parse_scopes
 from madad.bus import make_bus
 from madad.channels.email import commands as email_commands
+from madad.channels.phone import commands as phone_commands
 from madad.config import Settings, get_settings
 from madad.db import Database
 from madad.demo import command as demo_command
@@ -48,6 +49,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(email_commands.email_app, name="email")
 app.add_typer(email_commands.mailboxes_app, name="mailboxes")
 app.command("smtp")(email_commands.smtp)
+app.add_typer(phone_commands.import_app, name="import")
 
 app.command("demo")(demo_command.demo)
 app.add_typer(metrics_commands.metrics_app, name="metrics")

@@ -18,6 +18,7 @@ from madad.channels.email import api as email_api
 from madad.channels.email import imap as email_imap
 from madad.channels.email import outbound as email_outbound
 from madad.channels.email import views as email_views
+from madad.channels.phone import api as phone_api
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
@@ -43,6 +44,7 @@ ROUTERS: list[APIRouter] = [
     activity_api.router,
     webhooks_api.router,
     email_api.router,
+    phone_api.router,
     metrics_api.router,
     surveys_api.router,
     surveys_public.router,
