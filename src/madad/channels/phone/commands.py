@@ -60,9 +60,10 @@ def import_calls(
         except (csv.Error, UnicodeDecodeError) as exc:
             bad.append((reader.line_num, f"unreadable CSV: {exc}"))
 
-    async def store() -> tuple[int, int]:
+    async def store() -> tuple[int, int, int]:
         db = Database(get_settings(), pooled=False)
-        stored = repeated = 0
+        calls = stored = repeated = 0
+        unknown: set[str] = set()
         try:
             with Progress(
                 TextColumn("importing calls"),
@@ -76,25 +77,36 @@ def import_calls(
                     chunk = good[i : i + ROWS_PER_TRANSACTION]
                     try:
                         async with db.session() as session:
-                            outcomes = await service.record_events(
-                                session, [e for _, events in chunk for e in events]
-                            )
+                            events = [e for _, row in chunk for e in row]
+                            outcomes = await service.record_events(session, events)
                     except MadadError as exc:
                         # Rows were checked one by one already: what is left is a clash with
                         # stored data, reported for every row of the transaction.
                         bad.extend((line, _reason(exc)) for line, _ in chunk)
                         bar.update(task, advance=len(chunk))
                         continue
+                    calls += len(chunk)
+                    unknown.update(
+                        e.agent
+                        for e, o in zip(events, outcomes, strict=True)
+                        if o.warnings and e.agent
+                    )
                     stored += sum(1 for o in outcomes if o.stored)
                     repeated += sum(1 for o in outcomes if not o.stored)
                     bar.update(task, advance=len(chunk))
         finally:
             await db.dispose()
-        return stored, repeated
+        if unknown:
+            err.print(
+                "agents not in Madad (stored without one): " + ", ".join(sorted(unknown)),
+                markup=False,
+                highlight=False,
+            )
+        return calls, stored, repeated
 
-    stored, repeated = asyncio.run(store()) if good else (0, 0)
+    calls, stored, repeated = asyncio.run(store()) if good else (0, 0, 0)
     out.print(
-        f"Imported {len(good)} calls: {stored} events stored, {repeated} already stored; "
+        f"Imported {calls} calls: {stored} events stored, {repeated} already stored; "
         f"{len(bad)} bad rows."
     )
     for line, reason in sorted(bad):
