@@ -138,14 +138,22 @@ def clean(e: CallEvent, prefix: str = "") -> CallEvent:
         raise Invalid(f"{prefix}event", f"one of {', '.join(EVENTS)}")
     if e.at.tzinfo is None or e.at.utcoffset() is None:
         raise Invalid(f"{prefix}timestamp", "an ISO 8601 time with its zone")
+    try:
+        at = e.at.astimezone(UTC)
+    except OverflowError:
+        raise Invalid(f"{prefix}timestamp", "out of range") from None
     data = dict(e.data or {})
     _storable_json(data, f"{prefix}data")
-    if len(orjson.dumps(data)) > MAX_DATA_BYTES:
+    try:
+        size = len(orjson.dumps(data))
+    except orjson.JSONEncodeError as exc:
+        raise Invalid(f"{prefix}data", f"not storable as JSON: {exc}") from None
+    if size > MAX_DATA_BYTES:
         raise Invalid(f"{prefix}data", f"at most {MAX_DATA_BYTES} bytes of JSON")
     return CallEvent(
         call_id=call_id or "",
         event=e.event,
-        at=e.at.astimezone(UTC),
+        at=at,
         caller=_text(e.caller, f"{prefix}from", max_len=255, required=True) or "",
         callee=_text(e.callee, f"{prefix}to", max_len=255) or None,
         queue=_text(e.queue, f"{prefix}queue", max_len=255) or None,
