@@ -57,13 +57,13 @@ class MetricDailyTotal(Base):
 
 
 class MetricHistTotal(Base):
-    """The duration histograms over all teams and agents."""
+    """The duration histograms over all channels, teams and agents (the headline percentiles:
+    a few hundred buckets a day)."""
 
     __tablename__ = "metric_hist_total"
     __table_args__ = (Index("ix_metric_hist_total_metric_day", "metric", "day"),)
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     metric: Mapped[str] = mapped_column(String(40), primary_key=True)
     bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, default=0)

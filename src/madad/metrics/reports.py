@@ -122,6 +122,8 @@ async def _figures(
     overall = overall and filters.get("agent_id") is None
     daily, hist = (MetricDailyTotal, MetricHistTotal) if overall else (MetricDaily, MetricHist)
     near = {"channel": filters.get("channel")} if overall else filters
+    if overall and (group_by == "channel" or filters.get("channel")):
+        hist = MetricHist  # the all-teams histograms do not keep the channel
     sum_cols = [getattr(daily, GROUPS[group_by].key)] if group_by else []
     sums = await session.execute(
         select(*sum_cols, daily.metric, func.sum(daily.n), func.sum(daily.total))
@@ -413,12 +415,11 @@ async def histogram(
     session: AsyncSession, period: d.Period, metric: str, *, channel: str | None = None
 ) -> dict[int, int]:
     """A duration metric's histogram over the period: bucket → count."""
+    table: Any = MetricHist if channel else MetricHistTotal
     rows = await session.execute(
-        select(MetricHistTotal.bucket, func.sum(MetricHistTotal.n))
-        .where(
-            *_where(period, MetricHistTotal, {"channel": channel}), MetricHistTotal.metric == metric
-        )
-        .group_by(MetricHistTotal.bucket)
+        select(table.bucket, func.sum(table.n))
+        .where(*_where(period, table, {"channel": channel}), table.metric == metric)
+        .group_by(table.bucket)
     )
     return {int(b): int(n or 0) for b, n in rows}
 

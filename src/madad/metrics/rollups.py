@@ -231,7 +231,7 @@ class Sums:
             if metric in DURATIONS:
                 b = bucket_of(value)
                 self.hist[(day, ch, team, agent, metric, b)] += sign
-                self.hist[(day, ch, TOTAL, TOTAL, metric, b)] += sign
+                self.hist[(day, "", TOTAL, TOTAL, metric, b)] += sign
 
     def __len__(self) -> int:
         return len(self.daily)
@@ -277,11 +277,12 @@ class Sums:
 
         daily_detail, daily_total = split(daily)
         hist_detail, hist_total = split(hist)
+        hist_total = [{k: v for k, v in r.items() if k != "channel"} for r in hist_total]
         for rows, table, index, adding in (
             (daily_detail, MetricDaily.__table__, keys, ["n", "total"]),
             (daily_total, MetricDailyTotal.__table__, totals, ["n", "total"]),
             (hist_detail, MetricHist.__table__, [*keys, "bucket"], ["n"]),
-            (hist_total, MetricHistTotal.__table__, [*totals, "bucket"], ["n"]),
+            (hist_total, MetricHistTotal.__table__, ["day", "metric", "bucket"], ["n"]),
         ):
             stmt = upsert(session, table, index_elements=index, adding=adding)
             for i in range(0, len(rows), chunk):
@@ -445,11 +446,11 @@ async def rebuild(db: Database, *, progress: Progress | None = None, chunk: int 
         await sums.write(session)
         await activity_service.pause_consumer(session, CONSUMER, None)
     if is_postgres_db(db):
-        async with db.engine.connect() as conn:  # fresh statistics for the planner
+        async with db.engine.connect() as conn:  # statistics and visibility maps
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             for table in ("metric_daily", "metric_hist", "metric_daily_total",
                           "metric_hist_total", "metric_tickets"):  # fmt: skip
-                await conn.exec_driver_sql(f"ANALYZE {table}")
+                await conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
     return Rebuilt(done_tickets, done_facts, datetime.now().timestamp() - started)
 
 

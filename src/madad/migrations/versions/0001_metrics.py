@@ -63,13 +63,10 @@ def upgrade() -> None:
     op.create_table(
         "metric_hist_total",
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("metric", sa.String(length=40), nullable=False),
         sa.Column("bucket", sa.SmallInteger(), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "day", "channel", "metric", "bucket", name=op.f("pk_metric_hist_total")
-        ),
+        sa.PrimaryKeyConstraint("day", "metric", "bucket", name=op.f("pk_metric_hist_total")),
     )
     op.create_index("ix_metric_hist_total_metric_day", "metric_hist_total", ["metric", "day"])
     op.create_table(
