@@ -62,6 +62,21 @@ def test_signatures_are_cut_but_a_message_of_only_quote_is_kept() -> None:
     assert split_reply(inline).body == inline
 
 
+def test_a_reply_below_the_quote_is_found_but_inline_answers_are_kept_whole() -> None:
+    below = "On 04/02/2012 06:26 PM, Megan One wrote:\n> Hi\n> there\n\nHello back\n"
+    r = split_reply(below)
+    assert r.body == "Hello back" and r.quoted.endswith("> there")
+    interleaved = "On Mon, Sana wrote:\n> one?\nyes\n> two?\nno"
+    assert split_reply(interleaved).body == interleaved
+
+
+def test_an_attribution_that_starts_with_a_date_and_wraps() -> None:
+    text = 'Hello\n02.04.2012 14:20 пользователь "bob@x.test" <\nbob@x.test> написал:\n> Hi'
+    r = split_reply(text)
+    assert r.body == "Hello" and r.quoted.startswith("02.04.2012")
+    assert split_reply("12.05.2024 the parcel came.\nThanks").body.startswith("12.05.2024")
+
+
 @pytest.mark.parametrize(
     ("name", "charset_text"),
     [

@@ -17,9 +17,14 @@ _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-.*|.*\.no
 _AUTO_SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheitsnotiz|"
     r"réponse automatique|respuesta automática|automatisch antwoord|risposta automatica|"
-    r"undeliverable|undelivered mail|delivery status notification|mail delivery (failed|system)|"
-    r"returned mail|non remis|unzustellbar)\b",
+    r"undeliverable|undelivered mail|delivery (status|failure) notification|"
+    r"mail delivery (failed|system)|mail could not be delivered|returned mail|non remis|"
+    r"unzustellbar)\b",
     re.IGNORECASE,
+)
+# Gateways that put the verdict at the end: "RE: Your message to … : non remis (delivery failed)".
+_AUTO_SUBJECT_END = re.compile(
+    r":\s*(undeliverable|non remis|unzustellbar)\s*(\(delivery failed\))?\s*$", re.IGNORECASE
 )
 
 
@@ -39,14 +44,15 @@ def automatic_reason(parsed: ParsedEmail) -> str | None:
         return f"precedence-{precedence}"
     if "list-id" in h or "list-unsubscribe" in h:
         return "list"
-    if h.get("return-path", "").strip() == "<>":
+    return_path = h.get("return-path", "").strip()
+    if return_path == "<>":
         return "null-sender"
     local = parsed.sender.address.rpartition("@")[0] if parsed.sender else ""
-    if _DAEMON.match(local):
+    if _DAEMON.match(local) or _DAEMON.match(return_path.strip("<>").rpartition("@")[0]):
         return "mailer-daemon"
     if _NO_REPLY.match(local):
         return "no-reply"
-    if _AUTO_SUBJECT.match(parsed.subject or ""):
+    if _AUTO_SUBJECT.match(parsed.subject or "") or _AUTO_SUBJECT_END.search(parsed.subject or ""):
         return "autoreply-subject"
     return None
 

@@ -21,7 +21,7 @@ _ATTRIBUTION = re.compile(
             (wrote|a\ écrit|escribió|schrieb|schreef|ha\ scritto|escreveu|skrev|napisał|napsal|
              έγραψε|пишет|написал|написала)\s*:
         | (Am|Den|Op|On)\b.{0,300}?\b(schrieb|skrev|schreef|wrote)\b.{0,200}?:
-        | .{0,300}?\ (wrote|schrieb|a\ écrit|escribió)\s*:
+        | .{0,300}?\ (wrote|schrieb|a\ écrit|escribió|пишет|написал|написала)\s*:
         | .{0,300}?نے\s+(لکھا|تحریر\s+کیا)\s*[:：]?
         | .{0,300}?كتب.{0,300}?[:：]
         | (في|بتاریخ|بتاريخ)\ .{0,300}?(كتب|لکھا)\s*[:：]?
@@ -29,7 +29,8 @@ _ATTRIBUTION = re.compile(
     re.IGNORECASE | re.VERBOSE | re.DOTALL,
 )
 _ATTRIBUTION_START = re.compile(
-    r"^\s*(On|Le|El|Am|Op|Il|Em|Den|W dniu|Dne|Στις|В|في|بتاریخ|بتاريخ)\b|نے|كتب|wrote|schrieb",
+    r"^\s*(On|Le|El|Am|Op|Il|Em|Den|W dniu|Dne|Στις|В|في|بتاریخ|بتاريخ)\b|نے|كتب|wrote|schrieb"
+    r"|^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b",  # Android: "02.04.2012 14:20 user <…> wrote:"
     re.IGNORECASE,
 )
 _ORIGINAL = re.compile(
@@ -162,15 +163,41 @@ def _signature_start(lines: list[str]) -> int | None:
     return None
 
 
+def _bottom_post(lines: list[str]) -> int | None:
+    """Where the reply starts when it is written below the whole quote ("On … wrote:" and a `>`
+    block at the top, then only unquoted text); None for anything else, inline answers included.
+    """
+    i = 0
+    while i < len(lines) and not _plain(lines[i]):
+        i += 1
+    if i == len(lines) or not (n := _attribution_at(lines, i)):
+        return None
+    i += n
+    start = i
+    while i < len(lines) and (not _plain(lines[i]) or _plain(lines[i]).startswith(">")):
+        i += 1
+    rest = lines[i:]
+    if i == start or not any(_plain(x) for x in rest):
+        return None
+    if any(_plain(x).startswith(">") or _attribution_at(rest, j) for j, x in enumerate(rest)):
+        return None
+    return i
+
+
 def split_reply(text: str) -> Reply:
     """Split an email's plain text into the new reply, the quoted original and the signature.
 
-    When nothing is left of the reply (a message that only quotes), the whole text is the body.
+    A reply written below the quote (bottom-posting) is found too. When nothing is left of the
+    reply (a message that only quotes), the whole text is the body.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = _quote_start(lines)
     quoted = ""
-    if cut is not None:
+    below = _bottom_post(lines) if cut is not None and not "".join(lines[:cut]).strip() else None
+    if below is not None:
+        quoted = "\n".join(lines[:below]).strip("\n")
+        lines = lines[below:]
+    elif cut is not None:
         quoted = "\n".join(lines[cut:]).strip("\n")
         lines = lines[:cut]
     signature = ""
