@@ -1,9 +1,11 @@
 """Email ingest throughput: parse + thread + store the corpus' mix into PostgreSQL.
 
-  python bench/email_ingest.py [--messages 10000] [--batch 25] [--database-url URL]
+  python bench/email_ingest.py [--messages 10000] [--batch 25] [--corpus all|own]
+                               [--database-url URL]
 
-Messages are the test corpus (tests/channels/email/corpus/) made unique (a Message-ID prefix
-and a header per copy), stored with `ingest_many` in batches as the IMAP poller does, one
+Messages are the test corpus (tests/channels/email/corpus/: our own messages and, with
+`--corpus all`, the 219 public ones under public/) made unique (a Message-ID prefix and a
+header per copy), stored with `ingest_many` in batches as the IMAP poller does, one
 process. Target: ≥ 300 messages/s on 2 cores; prints messages/s and the p50/p95 time per
 message (a batch's time over its size) and per batch.
 """
@@ -35,8 +37,11 @@ DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/madad_bench_email"
 _MID = re.compile(rb"^(Message-I[dD]:\s*<)", re.MULTILINE | re.IGNORECASE)
 
 
-def messages(n: int, run: str) -> list[bytes]:
-    sources = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
+def messages(n: int, run: str, corpus: str = "all") -> list[bytes]:
+    paths = sorted(CORPUS.glob("*.eml"))
+    if corpus == "all":
+        paths += sorted(p for p in CORPUS.glob("public/*/messages/*") if p.is_file())
+    sources = [p.read_bytes() for p in paths]
     out = []
     for i in range(n):
         raw = sources[i % len(sources)]
@@ -52,7 +57,7 @@ async def main(args: argparse.Namespace) -> None:
         db = Database(settings, bus=MemoryBus())
         store = FileStore(settings.files_dir)
         run = f"r{int(time.time())}"
-        raws = messages(args.messages, run)
+        raws = messages(args.messages, run, args.corpus)
         per_message: list[float] = []
         per_batch: list[float] = []
         dispositions: dict[str, int] = {}
@@ -81,7 +86,8 @@ async def main(args: argparse.Namespace) -> None:
     )
     print(f"  outcomes: {dispositions}")
     print(
-        f"  reproduce: python bench/email_ingest.py --messages {args.messages} --batch {args.batch}"
+        f"  reproduce: python bench/email_ingest.py --messages {args.messages} "
+        f"--batch {args.batch} --corpus {args.corpus}"
     )
 
 
@@ -89,5 +95,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--corpus", choices=["all", "own"], default="all")
     parser.add_argument("--database-url", default=DEFAULT_URL)
     asyncio.run(main(parser.parse_args()))
