@@ -24,6 +24,7 @@ from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
 from madad.metrics import api as metrics_api
 from madad.metrics import rollups as metrics_rollups
+from madad.metrics import staffing_views
 from madad.metrics import views as metrics_views
 from madad.surveys import api as surveys_api
 from madad.surveys import delivery as surveys_delivery
@@ -57,6 +58,7 @@ ROUTERS: list[APIRouter] = [
     webhooks_views.router,
     email_views.router,
     metrics_views.router,
+    staffing_views.router,
     surveys_views.router,
 ]
 

@@ -37,6 +37,9 @@ def test_live_kpis_of_the_worked_day() -> None:
     assert d.service_level(facts, WEEK_PERIOD, seconds=60) == d.Rate(2, 3)
     assert d.abandonment_rate(facts, WEEK_PERIOD) == d.Rate(1, 3)
     assert d.hold_time(facts, WEEK_PERIOD).mean == 60.0
+    # The chat answered at 09:00:15 ended at 09:10 (585 s); the other answered one goes on.
+    handle = d.handle_time(facts, WEEK_PERIOD)
+    assert (handle.n, handle.mean) == (1, 585.0)
 
 
 def test_a_measurement_belongs_to_the_period_it_completes_in() -> None:

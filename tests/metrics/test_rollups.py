@@ -76,7 +76,7 @@ def streams(draw: st.DrawFn) -> list[Spec]:
             st.lists(
                 st.sampled_from(
                     ["reply", "solve", "reopen", "escalate", "csat", "answer", "abandon",
-                     "hold", "resume", "untag", "ces", "survey"]
+                     "hold", "resume", "end", "untag", "ces", "survey"]
                 ),
                 max_size=10,
             )
@@ -115,9 +115,10 @@ def streams(draw: st.DrawFn) -> list[Spec]:
             elif step == "untag" and tags:
                 specs.append(Spec(minute, "ticket.tags_changed", t, contact, **base,
                                   data={"added": [], "removed": tags[:1]}))  # fmt: skip
-            elif live_offered and step in ("answer", "abandon", "hold", "resume"):
+            elif live_offered and step in ("answer", "abandon", "hold", "resume", "end"):
                 kind = {"answer": "live.answered", "abandon": "live.abandoned",
-                        "hold": "live.hold", "resume": "live.resumed"}[step]  # fmt: skip
+                        "hold": "live.hold", "resume": "live.resumed",
+                        "end": "live.ended"}[step]  # fmt: skip
                 specs.append(Spec(minute, kind, t, contact, agent=agent, **base))
     return specs
 
@@ -166,6 +167,7 @@ def check(report: dict[str, Any], stored: list[Activity], period: d.Period, stag
         ("resolution_full", d.resolution_time_full),
         ("asa", d.speed_of_answer),
         ("hold", d.hold_time),
+        ("handle", d.handle_time),
     ):
         exact = fn(stored, period)
         got = total.get(name, {"n": 0, "mean": None, "median": None, "p90": None})

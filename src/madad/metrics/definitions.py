@@ -418,6 +418,17 @@ def hold_time(facts: Iterable[FactLike], period: Period) -> Durations:
     )
 
 
+def handle_time(facts: Iterable[FactLike], period: Period) -> Durations:
+    """Handle time = ended − answered (talking and on hold) per answered live contact that has
+    ended, offered in the period. After-contact work is not recorded, so this is the floor of
+    the handle time that staffing uses."""
+    return Durations.of(
+        (c.ended_at - c.answered_at).total_seconds()
+        for c in _offered_in(facts, period)
+        if c.answered_at is not None and c.ended_at is not None and c.ended_at >= c.answered_at
+    )
+
+
 # --- surveys -------------------------------------------------------------------------------------
 
 

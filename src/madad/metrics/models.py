@@ -6,10 +6,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, Index, Integer, SmallInteger, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from madad.db import Base
+from madad.db import Base, utcnow
 
 
 class MetricDaily(Base):
@@ -98,3 +108,15 @@ class MetricTicket(Base):
     csat: Mapped[float | None] = mapped_column(Float)
     tags: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"tags": [...]}
     contributed: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"rows": [...]}
+
+
+class StaffingRota(Base):
+    """The agents a manager has rostered each half hour of a typical week, as they typed it
+    (see `metrics.rota`); one per channel ('' for all channels)."""
+
+    __tablename__ = "staffing_rotas"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    spec: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(Integer)

@@ -70,6 +70,9 @@ KPIS: list[Kpi] = [
         "Abandoned / offered, short abandons (≤ 5 s) excluded from both."),
     Kpi("hold", "Hold time", "seconds", "lower",
         "Total time on hold per answered live contact."),
+    Kpi("handle", "Handle time", "seconds", "none",
+        "Live contacts: ended − answered (talking and on hold), the staffing planner's "
+        "handle time."),
     Kpi("ces", "Customer effort (CES)", "score", "higher",
         "Mean answer on 1–7 to “the company made it easy to handle my issue”."),
     Kpi("created", "Tickets created", "count", "none", "New tickets in the period."),
@@ -409,6 +412,22 @@ async def arrivals_by_slot(
     for day, metric, total in rows:
         out[(day.weekday(), int(metric.split(":")[1]))] += float(total or 0)
     return out
+
+
+async def observed_mean(
+    session: AsyncSession, period: d.Period, metric: str, *, channel: str | None = None
+) -> tuple[float | None, int]:
+    """A metric's mean over the period from the all-teams sums, and how many measurements."""
+    n, total = (
+        await session.execute(
+            select(func.sum(MetricDailyTotal.n), func.sum(MetricDailyTotal.total)).where(
+                *_where(period, MetricDailyTotal, {"channel": channel}),
+                MetricDailyTotal.metric == metric,
+            )
+        )
+    ).one()
+    count = int(n or 0)
+    return (float(total) / count if count else None), count
 
 
 async def histogram(

@@ -52,7 +52,15 @@ SERVICE_LEVEL_SECONDS = 20.0
 
 # Metrics whose values are durations: they also get a histogram for medians and percentiles.
 DURATIONS = frozenset(
-    {"first_response", "resolution_first", "resolution_full", "asa", "hold", "abandon_wait"}
+    {
+        "first_response",
+        "resolution_first",
+        "resolution_full",
+        "asa",
+        "hold",
+        "handle",
+        "abandon_wait",
+    }
 )
 BUCKET_BASE = 1.05  # each histogram bucket spans 5 %: a percentile is off by at most 2.5 %
 
@@ -160,6 +168,8 @@ def contributions(t: TicketHistory, ctx: ContactTickets) -> list[Row]:
             wait = c.wait or 0.0
             add(offered, "asa", wait, agent)
             add(offered, "hold", c.hold_seconds, agent)
+            if c.ended_at is not None and c.ended_at >= c.answered_at:
+                add(offered, "handle", (c.ended_at - c.answered_at).total_seconds(), agent)
             add(offered, "service_level", 1 if wait <= SERVICE_LEVEL_SECONDS else 0, agent)
             add(offered, "abandoned", 0, agent)
         elif c.abandoned_at is not None and not c.short_abandon:

@@ -18,7 +18,7 @@ from madad.auth import sessions
 from madad.auth.models import Team, User
 from madad.auth.permissions import Scope
 from madad.errors import Invalid, NotFound
-from madad.metrics import charts, reports, staffing, wallboard
+from madad.metrics import charts, reports, wallboard
 from madad.metrics.models import MetricTicket
 from madad.metrics.rollups import bucket_value
 from madad.web import i18n
@@ -79,6 +79,7 @@ def kpi_label(name: str) -> str:
         "service_level": _("Service level (20 s)"),
         "abandoned": _("Abandonment rate"),
         "hold": _("Hold time"),
+        "handle": _("Handle time"),
         "ces": _("Customer effort (CES)"),
         "created": _("Tickets created"),
         "handled": _("Requests per agent per day"),
@@ -105,6 +106,8 @@ def kpi_help(name: str) -> str:
                            "than 5 s."),
         "abandoned": _("Left the queue before an answer (waits of 5 s or less not counted)."),
         "hold": _("Time on hold per answered call or chat."),
+        "handle": _("Chat and phone: answered → ended, talking and on hold; the staffing "
+                    "planner's handle time."),
         "ces": _("Mean answer on 1–7 to “the company made it easy to handle my issue”."),
         "created": _("New tickets on every channel."),
         "handled": _("Tickets an agent replied to, per day the agent replied."),
@@ -433,50 +436,6 @@ async def export_tickets(
         buf.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="tickets-{first}-{last}.csv"'},
-    )
-
-
-@router.get("/reports/staffing", response_class=HTMLResponse)
-async def staffing_planner(
-    request: Request,
-    session: DB,
-    who: Manager,
-    weeks: Annotated[int, Query(ge=1, le=26)] = 4,
-    aht: Annotated[float, Query(gt=0, le=86400)] = 300.0,
-    target_seconds: Annotated[float, Query(gt=0, le=86400)] = 20.0,
-    service_level: Annotated[float, Query(gt=0, lt=1)] = 0.8,
-    shrinkage: Annotated[float, Query(ge=0, lt=1)] = 0.3,
-    max_occupancy: Annotated[float, Query(gt=0, le=1)] = 0.85,
-    channel: Annotated[str | None, Query(max_length=32)] = None,
-) -> Response:
-    today = datetime.now(UTC).date()
-    period = reports.day_period(today - timedelta(days=7 * weeks), today)
-    observed = await reports.arrivals_by_slot(session, period, channel=channel or None)
-    pattern = {key: n / weeks for key, n in observed.items()}
-    target = staffing.StaffingTarget(
-        service_level=service_level, target_seconds=target_seconds, max_occupancy=max_occupancy
-    )
-    plan = staffing.plan_week(pattern, aht=aht, target=target, shrinkage=shrinkage)
-    grid = [[p for p in plan if p.weekday == wd] for wd in range(7)]
-    peak = max((p.scheduled for p in plan), default=0)
-    return render(
-        request,
-        "reports_staffing.html",
-        {
-            "weeks": weeks,
-            "aht": aht,
-            "target_seconds": target_seconds,
-            "service_level": service_level,
-            "shrinkage": shrinkage,
-            "max_occupancy": max_occupancy,
-            "channel": channel or "",
-            "grid": grid,
-            "peak": peak,
-            "total_arrivals": sum(p.arrivals for p in plan),
-            "agent_hours": sum(p.scheduled for p in plan) / 2,
-            "weekdays": [i18n.weekday_name(wd) for wd in range(7)],
-            "labels": LABELS,
-        },
     )
 
 
