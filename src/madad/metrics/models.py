@@ -85,7 +85,13 @@ class MetricTicket(Base):
     __tablename__ = "metric_tickets"
     __table_args__ = (
         Index("ix_metric_tickets_contact", "contact_id"),
-        Index("ix_metric_tickets_resolved", "resolved_at", "contact_id"),
+        # Unique customers served, overall or per agent, team or channel: an index-only scan.
+        Index(
+            "ix_metric_tickets_resolved",
+            "resolved_at",
+            "contact_id",
+            postgresql_include=["agent_id", "team_id", "channel"],
+        ),
         Index("ix_metric_tickets_created", "created_at"),
     )
 

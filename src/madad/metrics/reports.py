@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Float, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.activity.models import Activity
@@ -115,6 +115,35 @@ def _where(period: d.Period, table: Any, filters: dict[str, Any]) -> list[Any]:
     return where
 
 
+def _percentiles(hist: Any, group_by: str | None, where: list[Any]) -> Any:
+    """Per group and metric: the buckets holding the median and the 90th percentile (nearest
+    rank, as `percentile` finds them) and the count, computed in the database so that only a
+    row per group and metric comes back instead of every bucket."""
+    group = [getattr(hist, GROUPS[group_by].key)] if group_by else []
+    per_bucket = (
+        select(*group, hist.metric, hist.bucket, func.sum(hist.n).label("n"))
+        .where(*where)
+        .group_by(*group, hist.metric, hist.bucket)
+        .subquery()
+    )
+    part = [*(per_bucket.c[c.key] for c in group), per_bucket.c.metric]
+    ranked = select(
+        *part,
+        per_bucket.c.bucket,
+        func.sum(per_bucket.c.n).over(partition_by=part, order_by=per_bucket.c.bucket).label("cum"),
+        func.sum(per_bucket.c.n).over(partition_by=part).label("tot"),
+    ).subquery()
+    keys = [*(ranked.c[c.key] for c in group), ranked.c.metric]
+    cum, tot = cast(ranked.c.cum, Float), cast(ranked.c.tot, Float)
+    # seen ≥ ⌈q·n⌉ ⟺ seen ≥ q·n for whole counts; the same float product as in Python.
+    return select(
+        *keys,
+        func.min(ranked.c.bucket).filter(cum >= tot * 0.5),
+        func.min(ranked.c.bucket).filter(cum >= tot * 0.9),
+        func.max(ranked.c.tot),
+    ).group_by(*keys)
+
+
 async def _figures(
     session: AsyncSession, period: d.Period, group_by: str | None, filters: dict[str, Any]
 ) -> dict[Any, dict[str, Any]]:
@@ -133,12 +162,7 @@ async def _figures(
         .where(*_where(period, daily, near), ~daily.metric.like("arrivals:%"))
         .group_by(*sum_cols, daily.metric)
     )
-    hist_cols = [getattr(hist, GROUPS[group_by].key)] if group_by else []
-    hists = await session.execute(
-        select(*hist_cols, hist.metric, hist.bucket, func.sum(hist.n))
-        .where(*_where(period, hist, near))
-        .group_by(*hist_cols, hist.metric, hist.bucket)
-    )
+    hists = await session.execute(_percentiles(hist, group_by, _where(period, hist, near)))
     active = (
         select(MetricDaily.day, MetricDaily.agent_id, *group_cols)
         .where(*_where(period, MetricDaily, filters), MetricDaily.metric == "handled")
@@ -154,22 +178,24 @@ async def _figures(
     for row in sums:
         key = row[0] if group_by else None
         raw[key][row[-3]] = (float(row[-2] or 0), float(row[-1] or 0))
-    buckets: dict[Any, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    quantiles: dict[tuple[Any, str], tuple[float | None, float | None]] = {}
     for row in hists:
         key = row[0] if group_by else None
-        buckets[key][row[-3]][row[-2]] = int(row[-1])
+        median, p90, count = row[-3], row[-2], row[-1]
+        if count and median is not None and p90 is not None:
+            quantiles[(key, row[-4])] = (bucket_value(int(median)), bucket_value(int(p90)))
     days = {(row[0] if group_by else None): int(row[-1]) for row in agent_days}
     out: dict[Any, dict[str, Any]] = {}
     for key, metrics in raw.items():
         figures: dict[str, Any] = {}
         for name, (n, total) in metrics.items():
             if name in DURATIONS:
-                b = buckets[key][name]
+                median, p90 = quantiles.get((key, name), (None, None))
                 figures[name] = {
                     "n": int(n),
                     "mean": total / n if n else None,
-                    "median": percentile(b, 0.5),
-                    "p90": percentile(b, 0.9),
+                    "median": median,
+                    "p90": p90,
                 }
             elif name in RATES or name.startswith("responded:"):
                 figures[name] = {

@@ -93,7 +93,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("ticket_id", name=op.f("pk_metric_tickets")),
     )
     op.create_index("ix_metric_tickets_contact", "metric_tickets", ["contact_id"])
-    op.create_index("ix_metric_tickets_resolved", "metric_tickets", ["resolved_at", "contact_id"])
+    op.create_index(
+        "ix_metric_tickets_resolved",
+        "metric_tickets",
+        ["resolved_at", "contact_id"],
+        postgresql_include=["agent_id", "team_id", "channel"],
+    )
     op.create_index("ix_metric_tickets_created", "metric_tickets", ["created_at"])
 
 
