@@ -22,6 +22,7 @@ from madad.contacts.models import Contact, Organisation
 from madad.db import Database, utcnow
 from madad.demo.desk import DOMAIN, PASSWORD, AlreadySeeded, build_demo
 from madad.files import FileStore
+from madad.metrics import definitions as d
 from madad.tickets.models import Message, Ticket
 from tests.servers import ROOT, free_port
 
@@ -39,6 +40,12 @@ LIVE_KINDS = {
     "ticket.escalated",
     "ticket.tags_changed",
     "ticket.updated",
+    "live.offered",
+    "live.answered",
+    "live.abandoned",
+    "live.hold",
+    "live.resumed",
+    "live.ended",
     "contact.created",
     "contact.note_added",
     "organisation.created",
@@ -92,6 +99,12 @@ async def test_the_demo_is_a_consistent_history_written_as_live_facts(
     assert {"ticket.created", "message.sent", "ticket.status_changed", "note.added"} <= kinds
     assert {"survey.sent", "survey.answered"} <= kinds  # CSAT through the live survey service
     assert "message.delivery" in kinds  # replies are reported delivered, as a channel would
+    # Chats and calls waited in a queue: ASA, abandonment, hold and handle time have data.
+    assert {"live.offered", "live.answered", "live.ended", "live.hold"} <= kinds
+    live = d.live_contacts(facts)
+    assert live and all(c.channel in ("chat", "phone") for c in live)
+    assert all(c.answered_at is None or c.answered_at >= c.offered_at for c in live)
+    assert all(c.ended_at is None or c.answered_at is not None for c in live)
     window = before - timedelta(days=20 + 1000)
     assert all(window <= f.at <= utcnow() for f in facts)
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
+from madad.activity import service as facts
 from madad.auth import service as auth
 from madad.auth.models import Role, User
 from madad.auth.permissions import SYSTEM, Actor
@@ -351,6 +352,65 @@ async def _outbound_jobs(db: Database) -> int:
         return int(await session.scalar(select(func.max(Job.id))) or 0)
 
 
+@dataclass(frozen=True)
+class LiveQueue:
+    channel: str
+    name: str
+    session: str
+    ticket_id: int
+    contact_id: int | None
+
+
+async def _queue(
+    session: object,
+    rng: random.Random,
+    q: LiveQueue,
+    agent: Actor,
+    team_id: int,
+    created: datetime,
+    now: datetime,
+) -> datetime | None:
+    """A chat's or call's time in the queue as the live channel records it (offered, answered
+    or abandoned, holds, the end); returns when an agent took it up (answered, or called back
+    after an abandon), None while it still waits."""
+
+    def fact(kind: str, at: datetime, who: Actor | None = None) -> None:
+        facts.record(
+            session,  # type: ignore[arg-type]
+            kind,
+            ticket_id=q.ticket_id,
+            contact_id=q.contact_id,
+            agent_id=who.user_id if who else None,
+            team_id=team_id,
+            channel=q.channel,
+            data={"session": q.session, "queue": q.name},
+            at=at,
+        )
+
+    fact("live.offered", created)
+    busy = 2.5 if created.astimezone(KARACHI).hour in (10, 11, 15, 16) else 1.0
+    wait = timedelta(seconds=min(rng.expovariate(1 / (18 * busy)), 900))
+    if created + wait >= now:
+        return None  # waiting now
+    if rng.random() < 0.02 + 0.02 * busy:
+        left = created + wait + timedelta(seconds=rng.uniform(2, 90))
+        if left >= now:
+            return None
+        fact("live.abandoned", left)
+        return left + timedelta(minutes=rng.uniform(5, 60))  # a callback, by the same route
+    answered = created + wait
+    fact("live.answered", answered, agent)
+    talk = timedelta(seconds=rng.lognormvariate(5.6, 0.5))  # about 4.5 minutes
+    if answered + talk >= now:
+        return answered  # still talking
+    if q.channel == "phone" and rng.random() < 0.2:
+        hold = answered + talk / 3
+        fact("live.hold", hold, agent)
+        fact("live.resumed", hold + min(talk / 3, timedelta(seconds=rng.uniform(20, 180))), agent)
+    fact("live.ended", answered + talk, agent)
+    return answered
+
+
 async def _one_ticket(
     session: object,
     store: FileStore,
@@ -390,6 +450,12 @@ async def _one_ticket(
     agent, team_id = rng.choice(by_team[topic.team])
     # Triage: team and agent, a few minutes in (the newest tickets wait unassigned).
     triage = created + timedelta(minutes=rng.uniform(0.5, 3) if live else rng.uniform(2, 40))
+    if live:
+        queue = LiveQueue(channel, topic.team.lower(), f"demo-{n}", got.ticket_id, got.contact_id)
+        taken = await _queue(session, rng, queue, agent, team_id, created, now)
+        if taken is None:
+            return None  # still in the queue
+        triage = max(triage, taken + timedelta(seconds=20))
     if triage >= now or (now - created < timedelta(hours=12) and rng.random() < 0.3):
         return None  # not triaged yet: the Unassigned view has today's newest
     await changes.update_ticket(
