@@ -21,6 +21,8 @@ class Scope(StrEnum):
     webhooks = "webhooks:manage"
     reports_read = "reports:read"
     channels_manage = "channels:manage"  # mailboxes and other channel settings
+    kb_read = "kb:read"  # knowledge-base drafts, history and internal articles
+    kb_write = "kb:write"  # writing and publishing knowledge-base articles
 
 
 _AGENT = {
@@ -31,10 +33,11 @@ _AGENT = {
     Scope.inbound,
     Scope.activity_read,
     Scope.users_read,
+    Scope.kb_read,
 }
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.agent: frozenset(_AGENT),
-    Role.supervisor: frozenset(_AGENT | {Scope.reports_read}),
+    Role.supervisor: frozenset(_AGENT | {Scope.reports_read, Scope.kb_write}),
     Role.admin: frozenset(Scope),
     Role.owner: frozenset(Scope),
 }
