@@ -98,6 +98,8 @@ async def test_the_demo_is_a_consistent_history_written_as_live_facts(
     assert kinds <= LIVE_KINDS, kinds - LIVE_KINDS
     assert {"ticket.created", "message.sent", "ticket.status_changed", "note.added"} <= kinds
     assert {"survey.sent", "survey.answered"} <= kinds  # CSAT through the live survey service
+    answered = {f.data["kind"] for f in facts if f.kind == "survey.answered"}
+    assert {"csat", "nps", "pulse"} <= answered  # and an NPS round, and the agents' pulse
     assert "message.delivery" in kinds  # replies are reported delivered, as a channel would
     # Chats and calls waited in a queue: ASA, abandonment, hold and handle time have data.
     assert {"live.offered", "live.answered", "live.ended", "live.hold"} <= kinds

@@ -1,6 +1,7 @@
 """The demo's surveys: CSAT after solved tickets through the live survey service (quiet
 periods and one survey per ticket apply), about a third answered, scores that follow how the
-ticket went, some comments in the customer's language."""
+ticket went, some comments in the customer's language; an NPS round over a sample of the
+customers served, as the periodic job asks them; and the agents' weekly pulse."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from madad.auth.permissions import Actor
 from madad.db import Database
 from madad.surveys import service
 from madad.tickets.models import Ticket
@@ -71,3 +73,64 @@ async def add_surveys(
                 answered += 1
         tell("surveys", min(first + 100, len(solved)), len(solved))
     return answered
+
+
+WHY = {
+    "promoter": ["You always answer quickly and kindly.", "Support that actually solves things."],
+    "passive": ["Good product, support could be faster.", "Fine, but billing is confusing."],
+    "detractor": ["Too many outages this year.", "I waited days for answers."],
+}
+
+
+async def add_nps(db: Database, rng: random.Random, start: datetime, now: datetime) -> int:
+    """One NPS round two thirds into the history (a month ago in the 90-day demo) over a sample
+    of the customers served before it (the job's sampling), a third of them answering; returns
+    how many answered."""
+    asked_at = now - (now - start) / 3
+    async with db.session(write=False) as session:
+        served = (
+            await session.execute(
+                select(Ticket.contact_id)
+                .where(Ticket.contact_id.is_not(None), Ticket.solved_at < asked_at)
+                .distinct()
+                .order_by(Ticket.contact_id)
+            )
+        ).scalars()
+        contacts = [c for c in served if service.sampled(c, service.period_of(asked_at, 90), 0.3)]
+    answered = 0
+    async with db.session() as session:
+        for contact_id in contacts:
+            survey = await service.open_nps(session, contact_id, at=asked_at)
+            if rng.random() > 0.35:
+                continue
+            score = rng.choices(range(11), [2, 1, 1, 2, 3, 4, 6, 12, 16, 24, 29])[0]
+            group = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+            comment = rng.choice(WHY[group]) if rng.random() < 0.5 else None
+            when = asked_at + timedelta(hours=rng.uniform(1, 96))
+            await service.answer(session, survey, score=score, comment=comment, at=when)
+            answered += 1
+    return answered
+
+
+async def add_pulse(db: Database, rng: random.Random, now: datetime, agents: list[Actor]) -> int:
+    """The agents' weekly pulse over the last twelve weeks, most agents answering most weeks;
+    returns how many answers."""
+    answers = 0
+    async with db.session() as session:
+        for week in range(12, 0, -1):
+            monday = now - timedelta(days=now.weekday() + 7 * week)
+            for actor in agents:
+                if rng.random() > 0.7:
+                    continue
+                mood = rng.choices([2, 3, 4, 5], [1, 3, 5, 3])[0]
+                await service.submit_pulse(
+                    session,
+                    actor,
+                    satisfaction=mood,
+                    workload=rng.choice([2, 3, 3, 4, 5]),
+                    tools=rng.choice([3, 4, 4, 5]),
+                    comment=None,
+                    at=monday + timedelta(days=rng.uniform(0, 4), hours=9),
+                )
+                answers += 1
+    return answers
