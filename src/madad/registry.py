@@ -22,7 +22,7 @@ from madad.channels.phone import api as phone_api
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
-from madad.kb import service as kb_service
+from madad.kb import api as kb_api
 from madad.metrics import api as metrics_api
 from madad.metrics import rollups as metrics_rollups
 from madad.metrics import staffing_views
@@ -50,6 +50,7 @@ ROUTERS: list[APIRouter] = [
     metrics_api.router,
     surveys_api.router,
     surveys_public.router,
+    kb_api.router,
     # The agent console (HTML).
     auth_views.router,
     tickets_views.router,
@@ -71,5 +72,4 @@ REGISTERING = (
     email_outbound,
     metrics_rollups,
     surveys_delivery,
-    kb_service,  # the knowledge base's tables
 )

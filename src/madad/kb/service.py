@@ -37,10 +37,11 @@ SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 @dataclass(frozen=True)
 class Text:
-    """What an author writes for one language: a title and a Markdown body."""
+    """What an author writes for one language: a title and a Markdown body. In an update,
+    either may be None: it is kept from the current draft (or else the published version)."""
 
-    title: str
-    body: str
+    title: str | None
+    body: str | None
 
 
 @dataclass
@@ -144,10 +145,12 @@ def _checked(translations: Mapping[str, Text]) -> dict[str, Text]:
     out = {}
     for lang, t in translations.items():
         check_language(f"translations.{lang}", lang)
-        out[lang] = Text(
-            check_text(f"translations.{lang}.title", t.title, maximum=MAX_TITLE).strip(),
-            check_text(f"translations.{lang}.body", t.body, maximum=MAX_BODY, required=False),
-        )
+        title, body = t.title, t.body
+        if title is not None:
+            title = check_text(f"translations.{lang}.title", title, maximum=MAX_TITLE)
+        if body is not None:
+            body = check_text(f"translations.{lang}.body", body, maximum=MAX_BODY, required=False)
+        out[lang] = Text(title, body)
     return out
 
 
@@ -183,6 +186,9 @@ async def create_article(
     texts = _checked(translations)
     if not texts:
         raise Invalid("translations", "give the article in at least one language")
+    for lang, t in texts.items():
+        if t.title is None:
+            raise Invalid(f"translations.{lang}.title", "must not be empty")
     await _section_exists(session, section_id)
     if slug is not None:
         slug = _slug("slug", slug)
@@ -190,7 +196,7 @@ async def create_article(
             raise Conflict(f"an article {slug!r} exists already")
     else:
         first = texts.get("en") or next(iter(texts.values()))
-        slug = await _free_slug(session, slugify(first.title) or "article")
+        slug = await _free_slug(session, slugify(first.title or "") or "article")
     now = utcnow()
     article = Article(
         slug=slug,
@@ -260,14 +266,23 @@ async def update_article(
 async def _save_draft(
     session: AsyncSession, actor: Actor, article: Article, language: str, t: Text
 ) -> Version:
-    draft = await session.scalar(
-        select(Version).where(
-            Version.article_id == article.id,
-            Version.language == language,
-            Version.status == "draft",
+    current = {
+        v.status: v
+        for v in await session.scalars(
+            select(Version).where(
+                Version.article_id == article.id,
+                Version.language == language,
+                Version.status.in_(("draft", "published")),
+            )
         )
-    )
-    rendered = render(t.body)
+    }
+    draft = current.get("draft")
+    base = draft or current.get("published")
+    title = t.title if t.title is not None else base.title if base else None
+    body = t.body if t.body is not None else base.body if base else ""
+    if title is None:
+        raise Invalid(f"translations.{language}.title", "a new language needs a title")
+    rendered = render(body)
     if draft is None:
         number = await session.scalar(
             select(func.coalesce(func.max(Version.number), 0)).where(
@@ -279,15 +294,15 @@ async def _save_draft(
             language=language,
             number=(number or 0) + 1,
             status="draft",
-            title=t.title,
-            body=t.body,
+            title=title,
+            body=body,
             html=rendered,
             author_id=actor.user_id,
             created_at=utcnow(),
         )
         session.add(draft)
     else:
-        draft.title, draft.body, draft.html = t.title, t.body, rendered
+        draft.title, draft.body, draft.html = title, body, rendered
         draft.author_id = actor.user_id
     await session.flush()
     return draft
@@ -453,3 +468,8 @@ async def search_articles(
         seen = {h.article_id for h in found.hits}
         found.hits += [h for h in more.hits if h.article_id not in seen][: limit - len(found.hits)]
     return found
+
+
+def help_path(slug: str, language: str) -> str:
+    """An article's page in the help centre (English at /help, other languages below it)."""
+    return f"/help/articles/{slug}" if language == "en" else f"/help/{language}/articles/{slug}"
