@@ -18,6 +18,8 @@ from madad.channels.email import api as email_api
 from madad.channels.email import imap as email_imap
 from madad.channels.email import outbound as email_outbound
 from madad.channels.email import views as email_views
+from madad.channels.hours import api as hours_api
+from madad.channels.hours import views as hours_views
 from madad.channels.phone import api as phone_api
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
@@ -47,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     webhooks_api.router,
     email_api.router,
     phone_api.router,
+    hours_api.router,
     metrics_api.router,
     surveys_api.router,
     surveys_public.router,
@@ -59,6 +62,7 @@ ROUTERS: list[APIRouter] = [
     admin_views.router,
     webhooks_views.router,
     email_views.router,
+    hours_views.router,
     metrics_views.router,
     staffing_views.router,
     surveys_views.router,
