@@ -14,6 +14,9 @@ from madad.auth import api as auth_api
 from madad.auth import views as auth_views
 from madad.channels.api import api as api_channel
 from madad.channels.api import service as api_channel_service
+from madad.channels.chat import api as chat_api
+from madad.channels.chat import service as chat_service
+from madad.channels.chat import views as chat_views
 from madad.channels.email import api as email_api
 from madad.channels.email import imap as email_imap
 from madad.channels.email import outbound as email_outbound
@@ -49,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     webhooks_api.router,
     email_api.router,
     phone_api.router,
+    chat_api.router,
     hours_api.router,
     metrics_api.router,
     surveys_api.router,
@@ -62,6 +66,7 @@ ROUTERS: list[APIRouter] = [
     admin_views.router,
     webhooks_views.router,
     email_views.router,
+    chat_views.router,
     hours_views.router,
     metrics_views.router,
     staffing_views.router,
@@ -71,6 +76,7 @@ ROUTERS: list[APIRouter] = [
 # Modules imported for what they register (jobs, periodic jobs, fact consumers).
 REGISTERING = (
     api_channel_service,
+    chat_service,
     webhooks_service,
     email_imap,
     email_outbound,

@@ -1,0 +1,518 @@
+"""Chat over HTTP: the widget script, the visitor's and the agents' WebSockets, inboxes.
+
+Visitor socket `/api/v1/chat/visitor?inbox=KEY&token=T&after=N` (JSON text frames; a WebSocket
+is not bound by CORS, so the widget works from any site without credentials):
+  server → visitor  {"type": "hello", "token"}   the visitor's signed token (a new one when T was
+                    missing or forged: an unsigned claim is never trusted)
+                    {"type": "message", "id", "client_id", "from": visitor|agent, "name",
+                     "text", "at"}   a public message of the chat; `after=N` replays those after N
+                    {"type": "state", "state": none|queued|active|ended|abandoned, "position",
+                     "wait_seconds", "agent"}
+                    {"type": "ready"}   the replay is complete
+                    {"type": "ack", "client_id", "id"}   a visitor's message is stored
+                    {"type": "typing", "on", "name"}   the agent is typing
+                    {"type": "error", "code", "detail", "client_id"?}
+  visitor → server  {"type": "start", "id", "text", "name"?, "email"?, "language"?}
+                    {"type": "message", "id", "text"}   the id is the client's: stored once
+                    {"type": "typing", "on": bool}   {"type": "leave"}   {"type": "ping"}
+
+Agent socket `/api/v1/chat/agents/stream` (console session or API token): hears `queue`,
+`offer` and `agents` changes; `{"type": "watch", "session"}` adds a chat's messages, state and
+the visitor's typing; `{"type": "typing", "session", "on"}` tells the visitor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from madad.api_types import SafeStr, Strict
+from madad.auth.models import User
+from madad.auth.permissions import Actor, Scope
+from madad.bus import Subscription
+from madad.channels.chat import queue, service
+from madad.channels.chat.models import ChatInbox, ChatSession
+from madad.db import Database
+from madad.errors import MadadError, NotFound, TooLarge
+from madad.web import i18n
+from madad.web.deps import DB, require, websocket_actor
+
+log = logging.getLogger("madad.chat")
+router = APIRouter(tags=["chat"])
+STATIC = Path(__file__).parent / "static"
+MAX_FRAME = 32 * 1024  # characters in one frame from a visitor
+HEARTBEAT_SECONDS = 20.0
+Manager = Annotated[Actor, Depends(require(Scope.channels_manage))]
+
+
+# --- the widget script -------------------------------------------------------------------------
+
+
+def widget_strings() -> dict[str, str]:
+    """The widget's words in the current language (the script carries English and Urdu)."""
+    _ = i18n.gettext
+    return {
+        "title": _("Chat with us"),
+        "open": _("Open chat"),
+        "close": _("Close chat"),
+        "intro": _("Tell us who you are (optional) and ask your question."),
+        "name": _("Your name"),
+        "email": _("Your email"),
+        "message": _("Message"),
+        "start": _("Start chat"),
+        "send": _("Send"),
+        "leave": _("End chat"),
+        "new_chat": _("Start a new chat"),
+        "waiting": _("You are number %(position)s in the queue."),
+        "wait": _("Expected wait: about %(minutes)s min."),
+        "wait_soon": _("Expected wait: less than a minute."),
+        "connected": _("You are chatting with %(name)s."),
+        "ended": _("The chat has ended."),
+        "abandoned": _("You left the queue."),
+        "typing": _("%(name)s is typing…"),
+        "agent": _("Agent"),
+        "you": _("You"),
+        "reconnecting": _("Connection lost; reconnecting…"),
+        "sending": _("Sending…"),
+        "too_long": _("This message is too long (at most %(max)s characters)."),
+        "log": _("Chat messages"),
+    }
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget_js(request: Request, session: DB, inbox: str = "") -> Response:
+    try:
+        found = await service.get_inbox(session, inbox)
+    except NotFound:
+        return Response(
+            "/* Madad: no chat inbox with this key */\n",
+            status_code=404,
+            media_type="text/javascript",
+        )
+    strings = {}
+    for lang in ("en", "ur"):
+        i18n.activate(lang)
+        strings[lang] = widget_strings()
+    settings = request.app.state.settings
+    base = (settings.base_url or str(request.base_url)).rstrip("/")
+    config = {"inbox": found.key, "base": base, "max": service.MAX_TEXT, "strings": strings}
+    source = (STATIC / "widget.js").read_text()
+    body = source.replace("__MADAD_CONFIG__", orjson.dumps(config).decode(), 1)
+    return Response(
+        body,
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/chats/agent.js", include_in_schema=False)
+async def agent_js() -> Response:
+    return Response(
+        (STATIC / "agent.js").read_text(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# --- inboxes -----------------------------------------------------------------------------------
+
+
+class InboxIn(Strict):
+    name: SafeStr = Field(min_length=1, max_length=200)
+    queue: SafeStr | None = Field(default=None, max_length=100)
+
+
+class InboxOut(BaseModel):
+    id: int
+    key: str
+    name: str
+    queue: str
+    snippet: str
+
+    @classmethod
+    def of(cls, inbox: ChatInbox, base: str) -> InboxOut:
+        return cls(
+            id=inbox.id,
+            key=inbox.key,
+            name=inbox.name,
+            queue=inbox.queue,
+            snippet=f'<script src="{base}/widget.js?inbox={inbox.key}" async></script>',
+        )
+
+
+@router.post("/api/v1/chat/inboxes", response_model=InboxOut, status_code=201)
+async def create_inbox(request: Request, body: InboxIn, session: DB, actor: Manager) -> InboxOut:
+    inbox = await service.create_inbox(session, actor, name=body.name, queue=body.queue)
+    return InboxOut.of(inbox, str(request.base_url).rstrip("/"))
+
+
+@router.get("/api/v1/chat/inboxes", response_model=list[InboxOut])
+async def list_inboxes(request: Request, session: DB, actor: Manager) -> list[InboxOut]:
+    base = str(request.base_url).rstrip("/")
+    return [InboxOut.of(i, base) for i in await service.list_inboxes(session)]
+
+
+# --- the visitor's socket ----------------------------------------------------------------------
+
+
+async def _send(ws: WebSocket, payload: dict[str, Any]) -> None:
+    await ws.send_text(orjson.dumps(payload).decode())
+
+
+def _error(exc: MadadError) -> dict[str, Any]:
+    code = "too_large" if isinstance(exc, TooLarge) else type(exc).__name__.lower()
+    return {"type": "error", "code": code, "detail": exc.detail}
+
+
+class _Visitor:
+    """One visitor connection: what it follows and what it has been sent."""
+
+    def __init__(self, ws: WebSocket, inbox: ChatInbox, visitor_id: str, sub: Subscription) -> None:
+        self.ws = ws
+        self.inbox = inbox
+        self.visitor_id = visitor_id
+        self.sub = sub
+        self.db: Database = ws.app.state.db
+        self.bus = ws.app.state.bus
+        self.chat: ChatSession | None = None
+        self.last_id = 0
+        self.sent: set[int] = set()
+        self.lock = asyncio.Lock()  # one replay or send of lines at a time, in id order
+
+    async def follow(self, chat: ChatSession) -> None:
+        """Subscribe to the chat, then read what is already stored: nothing falls between."""
+        if self.chat is None or self.chat.id != chat.id:
+            self.chat = chat
+            self.sent.clear()
+            await self.sub.add(f"ticket:{chat.ticket_id}", f"chat:{chat.public_id}")
+            if chat.state == "queued":
+                await self.sub.add("chats")
+        await self.lines()
+        await self.state()
+
+    async def lines(self, message_ids: list[int] | None = None) -> None:
+        if self.chat is None:
+            return
+        async with self.lock:
+            async with self.db.session(write=False) as session:
+                found = await service.visitor_lines(
+                    session,
+                    self.chat,
+                    after_id=0 if message_ids else self.last_id,
+                    message_ids=message_ids,
+                )
+            for line in found:
+                if line.id in self.sent or (not message_ids and line.id <= self.last_id):
+                    continue
+                self.sent.add(line.id)
+                self.last_id = max(self.last_id, line.id)
+                await _send(self.ws, line.as_event())
+
+    async def state(self) -> None:
+        if self.chat is None:
+            await _send(self.ws, {"type": "state", "state": "none"})
+            return
+        async with self.db.session(write=False) as session:
+            chat = await session.get(ChatSession, self.chat.id)
+            assert chat is not None
+            self.chat = chat
+            place = await queue.place_in_queue(session, chat)
+            agent = None
+            if chat.agent_id is not None:
+                agent = await _agent_name(session, chat.agent_id)
+        await _send(
+            self.ws,
+            {
+                "type": "state",
+                "session": chat.public_id,
+                "state": chat.state,
+                "position": place.position if place else None,
+                "wait_seconds": round(place.wait_seconds) if place and place.wait_seconds else None,
+                "agent": agent,
+            },
+        )
+
+    async def on_bus(self, topic: str, event: dict[str, Any]) -> None:
+        chat = self.chat
+        if chat is None:
+            return
+        if topic == f"ticket:{chat.ticket_id}":
+            if event.get("kind") in ("message.received", "message.sent"):
+                message_id = (event.get("data") or {}).get("message_id")
+                if isinstance(message_id, int) and message_id not in self.sent:
+                    await self.lines([message_id])
+        elif topic == f"chat:{chat.public_id}":
+            if event.get("type") == "state":
+                await self.state()
+            elif event.get("type") == "typing" and event.get("from") == "agent":
+                await _send(
+                    self.ws,
+                    {"type": "typing", "on": bool(event.get("on")), "name": event.get("name")},
+                )
+        elif topic == "chats" and chat.state == "queued" and event.get("type") == "queue":
+            await self.state()
+
+    async def on_frame(self, text: str) -> None:
+        if len(text) > MAX_FRAME:
+            await _send(
+                self.ws,
+                {
+                    "type": "error",
+                    "code": "too_large",
+                    "detail": f"a frame is at most {MAX_FRAME} characters",
+                },
+            )
+            return
+        try:
+            frame = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            await _send(self.ws, {"type": "error", "code": "invalid", "detail": "frames are JSON"})
+            return
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        client_id = frame.get("id") if isinstance(frame, dict) else None
+        try:
+            if kind == "ping":
+                await _send(self.ws, {"type": "pong"})
+            elif kind == "start":
+                await self.start(frame)
+            elif kind == "message":
+                await self.message(frame)
+            elif kind == "typing":
+                if self.chat is not None and self.chat.state in service.OPEN_STATES:
+                    await self.bus.publish(
+                        f"chat:{self.chat.public_id}",
+                        {
+                            "type": "typing",
+                            "from": "visitor",
+                            "session": self.chat.public_id,
+                            "on": bool(frame.get("on")),
+                        },
+                    )
+            elif kind == "leave":
+                if self.chat is not None:
+                    async with self.db.session() as session:
+                        chat = await session.get(ChatSession, self.chat.id)
+                        assert chat is not None
+                        await service.leave(session, chat)
+                    await self.state()
+            else:
+                await _send(
+                    self.ws, {"type": "error", "code": "invalid", "detail": "unknown frame"}
+                )
+        except MadadError as exc:
+            error = _error(exc)
+            if isinstance(client_id, str):
+                error["client_id"] = client_id[:64]
+            await _send(self.ws, error)
+
+    async def start(self, frame: dict[str, Any]) -> None:
+        async with self.db.session() as session:
+            chat, received = await service.start_chat(
+                session,
+                self.inbox,
+                self.visitor_id,
+                text=frame.get("text"),
+                client_id=frame.get("id"),
+                name=frame.get("name"),
+                email=frame.get("email"),
+                language=frame.get("language"),
+            )
+        async with self.db.session() as session:
+            await queue.offer_waiting(session)
+        await _send(
+            self.ws, {"type": "ack", "client_id": frame.get("id"), "id": received.message_id}
+        )
+        await self.follow(chat)
+
+    async def message(self, frame: dict[str, Any]) -> None:
+        if self.chat is None:
+            raise NotFound("start a chat first")
+        async with self.db.session() as session:
+            chat = await session.get(ChatSession, self.chat.id)
+            assert chat is not None
+            received = await service.post_message(
+                session, chat, text=frame.get("text"), client_id=frame.get("id")
+            )
+        await _send(
+            self.ws, {"type": "ack", "client_id": frame.get("id"), "id": received.message_id}
+        )
+        await self.lines([received.message_id])
+
+
+async def _agent_name(session: Any, user_id: int) -> str | None:
+    user = await session.get(User, user_id)
+    return user.name if user else None
+
+
+@router.websocket("/api/v1/chat/visitor")
+async def visitor_socket(websocket: WebSocket) -> None:
+    await websocket.accept()
+    db: Database = websocket.app.state.db
+    params = websocket.query_params
+    raw_after = params.get("after") or "0"
+    if not raw_after.isdigit() or len(raw_after) > 18:
+        await websocket.close(code=4400, reason="after is a message id")
+        return
+    async with db.session(write=False) as session:
+        try:
+            inbox = await service.get_inbox(session, params.get("inbox"))
+        except NotFound:
+            await websocket.close(code=4404, reason="no chat inbox with this key")
+            return
+        secret = service.settings_secret(session)
+        visitor_id = service.visitor_of(secret, inbox.key, params.get("token"))
+        chat = await service.current_chat(session, inbox, visitor_id) if visitor_id else None
+    if visitor_id is None:
+        visitor_id, token = service.issue_visitor_token(secret, inbox.key)
+    else:
+        token = params["token"]
+    sub = await websocket.app.state.bus.subscribe(f"visitor:{inbox.id}:{visitor_id}")
+    v = _Visitor(websocket, inbox, visitor_id, sub)
+    v.last_id = int(raw_after)
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        await _send(websocket, {"type": "hello", "token": token})
+        if chat is not None:
+            await v.follow(chat)
+        else:
+            await v.state()
+        await _send(websocket, {"type": "ready"})
+        tasks = [
+            asyncio.create_task(_visitor_frames(v)),
+            asyncio.create_task(_visitor_heartbeat(v)),
+        ]
+        async for topic, event in sub:
+            await v.on_bus(topic, event)
+        if sub.overflowed:
+            await websocket.close(code=4408, reason="fell behind; reconnect and resume")
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await sub.close()
+
+
+async def _visitor_frames(v: _Visitor) -> None:
+    try:
+        while True:
+            await v.on_frame(await v.ws.receive_text())
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    except Exception:
+        log.exception("chat visitor frame failed")
+    finally:
+        await v.sub.close()
+
+
+async def _visitor_heartbeat(v: _Visitor) -> None:
+    """While the visitor waits in the queue, their open widget says they are still there."""
+    while True:
+        if v.chat is not None and v.chat.state == "queued":
+            async with v.db.session() as session:
+                await service.visitor_seen(session, v.chat.id)
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+# --- the agents' socket ------------------------------------------------------------------------
+
+
+@router.websocket("/api/v1/chat/agents/stream")
+async def agents_socket(websocket: WebSocket) -> None:
+    await websocket.accept()
+    try:
+        actor = await websocket_actor(websocket)
+        actor.require(Scope.tickets_write)
+    except MadadError as exc:
+        await websocket.close(code=4401 if exc.status == 401 else 4403, reason=exc.detail[:120])
+        return
+    db: Database = websocket.app.state.db
+    bus = websocket.app.state.bus
+    sub: Subscription = await bus.subscribe("chats")
+    watching: dict[str, ChatSession] = {}
+    reader: asyncio.Task[None] | None = None
+    try:
+        async with db.session() as session:
+            await queue.offer_waiting(session)
+        await _send(websocket, {"type": "ready"})
+        reader = asyncio.create_task(_agent_frames(websocket, actor, sub, watching))
+        async for topic, event in sub:
+            if topic == "chats":
+                await _send(websocket, event)
+                continue
+            for chat in list(watching.values()):
+                if topic == f"ticket:{chat.ticket_id}" and event.get("kind"):
+                    await _send(
+                        websocket,
+                        {"type": "chat", "session": chat.public_id, "kind": event["kind"]},
+                    )
+                elif topic == f"chat:{chat.public_id}":
+                    if event.get("type") == "typing" and event.get("from") == "visitor":
+                        await _send(websocket, event)
+                    elif event.get("type") == "state":
+                        await _send(
+                            websocket, {"type": "chat", "session": chat.public_id, "kind": "state"}
+                        )
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+        await sub.close()
+
+
+async def _agent_frames(
+    websocket: WebSocket, actor: Actor, sub: Subscription, watching: dict[str, ChatSession]
+) -> None:
+    db: Database = websocket.app.state.db
+    bus = websocket.app.state.bus
+    try:
+        while True:
+            text = await websocket.receive_text()
+            try:
+                frame = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                frame = None
+            kind = frame.get("type") if isinstance(frame, dict) else None
+            public_id = frame.get("session") if isinstance(frame, dict) else None
+            if kind == "ping":
+                await _send(websocket, {"type": "pong"})
+            elif kind == "watch" and isinstance(public_id, str) and len(public_id) <= 32:
+                try:
+                    async with db.session(write=False) as session:
+                        chat = await queue.get_chat(session, actor, public_id)
+                except MadadError as exc:
+                    await _send(websocket, _error(exc))
+                    continue
+                watching[chat.public_id] = chat
+                await sub.add(f"ticket:{chat.ticket_id}", f"chat:{chat.public_id}")
+                await _send(websocket, {"type": "watching", "session": chat.public_id})
+            elif kind == "typing" and isinstance(public_id, str) and public_id in watching:
+                await bus.publish(
+                    f"chat:{public_id}",
+                    {
+                        "type": "typing",
+                        "from": "agent",
+                        "session": public_id,
+                        "name": actor.name,
+                        "on": bool(frame.get("on")),  # type: ignore[union-attr]
+                    },
+                )
+            else:
+                await _send(
+                    websocket, {"type": "error", "code": "invalid", "detail": "unknown frame"}
+                )
+    except (WebSocketDisconnect, RuntimeError):
+        await sub.close()

@@ -1,0 +1,67 @@
+"""Tables of live chat: the inboxes a widget names, chat sessions, and agents' availability.
+
+A chat session is the live wrapper of one ticket: the messages themselves are the ticket's
+messages (the record); the session holds the queue state the `live.*` facts describe.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from madad.db import Base, utcnow
+
+
+class ChatInbox(Base):
+    """What `/widget.js?inbox=KEY` names: a public key and the queue its chats enter."""
+
+    __tablename__ = "chat_inboxes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    queue: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatSession(Base):
+    __tablename__ = "chat_sessions"
+    __table_args__ = (
+        Index("ix_chat_sessions_visitor", "inbox_id", "visitor_id", "created_at"),
+        Index("ix_chat_sessions_state", "state", "queued_at"),
+        Index("ix_chat_sessions_agent", "agent_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("chat_inboxes.id"))
+    visitor_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[int] = mapped_column(Integer)
+    # queued → active → ended, or queued → abandoned (the visitor left before an answer).
+    state: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))  # as typed: unverified
+    language: Mapped[str | None] = mapped_column(String(16))
+    agent_id: Mapped[int | None] = mapped_column(Integer)
+    offered_to: Mapped[int | None] = mapped_column(Integer)
+    offered_at: Mapped[datetime | None]
+    queued_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    visitor_seen_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatAgent(Base):
+    """An agent's availability for chat and how many chats they take at once."""
+
+    __tablename__ = "chat_agents"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # online | away | offline
+    max_chats: Mapped[int] = mapped_column(Integer)
+    last_offered_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,384 @@
+"""Chat sessions from the visitor's side: signed visitor tokens, inboxes, starting a chat,
+the visitor's messages and the history the widget shows. The queue lives in `queue.py`.
+
+A visitor is known only by a signed visitor token (HMAC-SHA256 with the app's secret over the
+inbox key and a random visitor id); a token whose signature does not match is worth nothing.
+The visitor's messages go through the one ingress (`tickets.service.receive`, channel `chat`,
+idempotent by the client's message id); agents answer through `tickets.service.reply`, and the
+widget hears both as the ticket's own facts (`ticket:{id}`) and reads them from the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from madad import jobs
+from madad.auth.models import User
+from madad.auth.permissions import SYSTEM, Actor, Scope
+from madad.channels.chat import queue
+from madad.channels.chat.models import ChatInbox, ChatSession
+from madad.channels.chat.queue import CHANNEL, OPEN_STATES
+from madad.contacts.identities import normalise_email
+from madad.db import settings_of, utcnow
+from madad.dialects import lock_keys
+from madad.errors import Conflict, Invalid, NotFound, TooLarge
+from madad.tickets import service as tickets
+from madad.tickets.changes import update_ticket
+from madad.tickets.delivery import register_deliverer
+from madad.tickets.inbound import Inbound, Received, Sender
+from madad.tickets.models import Message
+
+__all__ = ["CHANNEL", "OPEN_STATES"]
+
+MAX_TEXT = 4000  # characters in one chat message
+MAX_CLIENT_ID = 64
+
+
+# --- visitor tokens ----------------------------------------------------------------------------
+
+
+def _mac(secret: str, inbox_key: str, visitor_id: str) -> str:
+    digest = hmac.new(
+        secret.encode(), f"chat-visitor\x00{inbox_key}\x00{visitor_id}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def issue_visitor_token(secret: str, inbox_key: str) -> tuple[str, str]:
+    """A new anonymous visitor: (visitor id, signed token)."""
+    visitor_id = secrets.token_hex(16)
+    return visitor_id, f"{visitor_id}.{_mac(secret, inbox_key, visitor_id)}"
+
+
+def visitor_of(secret: str, inbox_key: str, token: str | None) -> str | None:
+    """The visitor id a token proves, or None: an unsigned or tampered claim is no identity."""
+    if not token or len(token) > 200 or "." not in token:
+        return None
+    visitor_id, _, mac = token.partition(".")
+    if not (len(visitor_id) == 32 and all(c in "0123456789abcdef" for c in visitor_id)):
+        return None
+    return visitor_id if hmac.compare_digest(mac, _mac(secret, inbox_key, visitor_id)) else None
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def _storable(value: str, field: str) -> str:
+    if "\x00" in value:
+        raise Invalid(field, "must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(field, "must be valid Unicode") from None
+    return value
+
+
+def clean_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid("text", "a message is text")
+    if len(value) > MAX_TEXT:
+        raise TooLarge(
+            f"a chat message is at most {MAX_TEXT} characters; this one has {len(value)}"
+        )
+    _storable(value, "text")
+    if not value.strip():
+        raise Invalid("text", "write a message first")
+    return value
+
+
+def clean_client_id(value: Any) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_CLIENT_ID:
+        raise Invalid("id", f"each message carries its own id of 1-{MAX_CLIENT_ID} characters")
+    if not value.isascii() or not value.isprintable():
+        raise Invalid("id", "a message id is printable ASCII")
+    return value
+
+
+def clean_visitor(name: Any, email: Any, language: Any) -> tuple[str | None, str | None, str]:
+    """The pre-chat form: name and email are optional; the email is kept as typed (unverified)."""
+    if name is not None and not isinstance(name, str):
+        raise Invalid("name", "a name is text")
+    if email is not None and not isinstance(email, str):
+        raise Invalid("email", "an email address is text")
+    clean_name = (name or "").strip() or None
+    if clean_name is not None:
+        if len(clean_name) > 200:
+            raise Invalid("name", "at most 200 characters")
+        _storable(clean_name, "name")
+    clean_email = (email or "").strip() or None
+    if clean_email is not None:
+        if len(clean_email) > 320:
+            raise Invalid("email", "at most 320 characters")
+        clean_email = normalise_email(_storable(clean_email, "email"), "email")
+    lang = language if isinstance(language, str) else ""
+    lang = "ur" if lang.lower().startswith("ur") else "en"
+    return clean_name, clean_email, lang
+
+
+# --- inboxes -----------------------------------------------------------------------------------
+
+
+async def create_inbox(
+    session: AsyncSession, actor: Actor, *, name: str, queue: str | None = None
+) -> ChatInbox:
+    actor.require(Scope.channels_manage)
+    name = _storable(name.strip(), "name")
+    if not 1 <= len(name) <= 200:
+        raise Invalid("name", "1-200 characters")
+    queue = (queue or "chat").strip()
+    if not 1 <= len(queue) <= 100:
+        raise Invalid("queue", "1-100 characters")
+    inbox = ChatInbox(key=secrets.token_urlsafe(18), name=name, queue=queue, created_at=utcnow())
+    session.add(inbox)
+    await session.flush()
+    return inbox
+
+
+async def get_inbox(session: AsyncSession, key: str | None) -> ChatInbox:
+    inbox = None
+    if key and len(key) <= 64:
+        inbox = await session.scalar(select(ChatInbox).where(ChatInbox.key == key))
+    if inbox is None:
+        raise NotFound("no chat inbox with this key")
+    return inbox
+
+
+async def list_inboxes(session: AsyncSession) -> list[ChatInbox]:
+    return list(await session.scalars(select(ChatInbox).order_by(ChatInbox.id)))
+
+
+# --- the visitor's side ------------------------------------------------------------------------
+
+
+async def current_chat(
+    session: AsyncSession, inbox: ChatInbox, visitor_id: str
+) -> ChatSession | None:
+    """The visitor's latest chat in this inbox (open or not: its history stays visible)."""
+    return await session.scalar(
+        select(ChatSession)
+        .where(ChatSession.inbox_id == inbox.id, ChatSession.visitor_id == visitor_id)
+        .order_by(ChatSession.created_at.desc(), ChatSession.id.desc())
+        .limit(1)
+    )
+
+
+def _inbound(
+    chat_public_id: str,
+    visitor_id: str,
+    *,
+    text: str,
+    client_id: str,
+    name: str | None,
+    language: str | None,
+    at: datetime,
+) -> Inbound:
+    return Inbound(
+        channel=CHANNEL,
+        # The contact is the visitor token's identity only: a typed email is an unsigned claim
+        # and never joins the chat to an existing customer's record.
+        sender=Sender(handle=f"chat:{visitor_id}", name=name, language=language),
+        text=text,
+        external_id=f"chat:{visitor_id}:{client_id}",
+        conversation_key=f"chat:{chat_public_id}",
+        thread_by_contact=False,
+        meta={"chat_session": chat_public_id},
+        received_at=at,
+    )
+
+
+async def start_chat(
+    session: AsyncSession,
+    inbox: ChatInbox,
+    visitor_id: str,
+    *,
+    text: Any,
+    client_id: Any,
+    name: Any = None,
+    email: Any = None,
+    language: Any = None,
+    at: datetime | None = None,
+) -> tuple[ChatSession, Received]:
+    """The pre-chat form and the first message: a ticket, a session in the inbox's queue, and
+    `live.offered`. A visitor with a chat still open just continues it (a repeated start —
+    a reload mid-request — is the same message, stored once)."""
+    text = clean_text(text)
+    client_id = clean_client_id(client_id)
+    name, email, language = clean_visitor(name, email, language)
+    await lock_keys(session, [f"chat-visitor:{visitor_id}"])
+    chat = await current_chat(session, inbox, visitor_id)
+    if chat is not None and chat.state in OPEN_STATES:
+        return chat, await post_message(session, chat, text=text, client_id=client_id)
+    now = at or utcnow()
+    public_id = secrets.token_hex(12)
+    received = await tickets.receive(
+        session,
+        _inbound(
+            public_id,
+            visitor_id,
+            text=text,
+            client_id=client_id,
+            name=name,
+            language=language,
+            at=now,
+        ),
+    )
+    if not received.created:  # the start was sent before: that chat is the visitor's
+        existing = await session.scalar(
+            select(ChatSession).where(ChatSession.ticket_id == received.ticket_id)
+        )
+        if existing is not None:
+            return existing, received
+    if email:
+        await update_ticket(
+            session, SYSTEM, received.ticket_id, {"custom_fields": {"chat_email": email}}, at=now
+        )
+    chat = ChatSession(
+        public_id=public_id,
+        inbox_id=inbox.id,
+        visitor_id=visitor_id,
+        ticket_id=received.ticket_id,
+        contact_id=received.contact_id,
+        state="queued",
+        name=name,
+        email=email,
+        language=language,
+        queued_at=now,
+        visitor_seen_at=now,
+        created_at=now,
+    )
+    session.add(chat)
+    await session.flush()
+    queue.fact(session, "live.offered", chat, inbox.queue, at=now)
+    queue.changed(session, chat)
+    return chat, received
+
+
+async def post_message(
+    session: AsyncSession,
+    chat: ChatSession,
+    *,
+    text: Any,
+    client_id: Any,
+    at: datetime | None = None,
+) -> Received:
+    """A visitor's message in an open chat, stored once per client message id."""
+    text = clean_text(text)
+    client_id = clean_client_id(client_id)
+    if chat.state not in OPEN_STATES:
+        raise Conflict("this chat has ended; start a new one")
+    return await tickets.receive(
+        session,
+        _inbound(
+            chat.public_id,
+            chat.visitor_id,
+            text=text,
+            client_id=client_id,
+            name=chat.name,
+            language=chat.language,
+            at=at or utcnow(),
+        ),
+    )
+
+
+async def visitor_seen(session: AsyncSession, chat_id: int, at: datetime | None = None) -> None:
+    """A queued visitor is still there (their widget is connected)."""
+    await session.execute(
+        update(ChatSession)
+        .where(ChatSession.id == chat_id, ChatSession.state == "queued")
+        .values(visitor_seen_at=at or utcnow())
+    )
+
+
+async def leave(session: AsyncSession, chat: ChatSession, *, at: datetime | None = None) -> None:
+    """The visitor ends the chat: unanswered, that is an abandoned contact."""
+    await queue.close(session, chat, by=None, at=at or utcnow())
+
+
+@dataclass(frozen=True)
+class ChatLine:
+    """A message as the visitor sees it: public messages only, never an internal note."""
+
+    id: int
+    client_id: str | None
+    author: str  # visitor | agent
+    name: str | None
+    text: str
+    at: datetime
+
+    def as_event(self) -> dict[str, Any]:
+        return {
+            "type": "message",
+            "id": self.id,
+            "client_id": self.client_id,
+            "from": self.author,
+            "name": self.name,
+            "text": self.text,
+            "at": self.at.isoformat(),
+        }
+
+
+async def visitor_lines(
+    session: AsyncSession,
+    chat: ChatSession,
+    *,
+    after_id: int = 0,
+    message_ids: Sequence[int] | None = None,
+    limit: int = 500,
+) -> list[ChatLine]:
+    """The chat's public messages after `after_id` (or exactly `message_ids`), oldest first."""
+    stmt = (
+        select(Message, User.name)
+        .outerjoin(User, User.id == Message.author_user_id)
+        .where(Message.ticket_id == chat.ticket_id, Message.visibility == "public")
+        .where(Message.id > after_id)
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    if message_ids is not None:
+        stmt = stmt.where(Message.id.in_(list(message_ids)))
+    prefix = f"chat:{chat.visitor_id}:"
+    out = []
+    for message, agent_name in (await session.execute(stmt)).all():
+        inbound = message.direction == "inbound"
+        external = message.external_id or ""
+        out.append(
+            ChatLine(
+                id=message.id,
+                client_id=external[len(prefix) :] if external.startswith(prefix) else None,
+                author="visitor" if inbound else "agent",
+                name=chat.name if inbound else agent_name,
+                text=message.text,
+                at=message.created_at,
+            )
+        )
+    return out
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+DELIVER_JOB = "chat.deliver"
+register_deliverer(CHANNEL, DELIVER_JOB)
+
+
+@jobs.handler(DELIVER_JOB)
+async def deliver(ctx: jobs.JobContext) -> None:
+    """An agent's reply reached the visitor's widget through the bus the moment it committed
+    (the ticket's `message.sent` fact); this marks it sent so that the console can say so.
+    A visitor who was away reads it from the database when the widget reconnects."""
+    message = await ctx.session.get(Message, ctx.payload["message_id"])
+    if message is not None and message.delivery_status == "queued":
+        await tickets.set_delivery_status(ctx.session, SYSTEM, message.id, status="sent")
+
+
+def settings_secret(session: AsyncSession) -> str:
+    return settings_of(session).resolved_secret_key()

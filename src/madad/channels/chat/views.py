@@ -1,0 +1,124 @@
+"""The console's chat page: waiting and active chats arriving live, accept, reply, transfer,
+end, and the agent's availability.
+
+Server-rendered; `agent.js` listens on the agents' chat socket and asks htmx to refresh the
+lists and the open conversation when something changed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from madad.auth.sessions import SignedIn
+from madad.channels.chat import queue, service
+from madad.errors import Invalid, NotFound
+from madad.tickets import service as tickets
+from madad.web import i18n
+from madad.web.console import Agent, see_other
+from madad.web.deps import DB, get_store
+from madad.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _context(session: DB, who: SignedIn, selected: str | None) -> dict[str, Any]:
+    waiting, active = await queue.console_lists(session, who.actor)
+    me = await queue.agent_row(session, who.user.id) if who.user else None
+    chat = None
+    lines: list[service.ChatLine] = []
+    if selected:
+        try:
+            chat = await queue.get_chat(session, who.actor, selected)
+        except NotFound:
+            chat = None
+        if chat is not None:
+            lines = await service.visitor_lines(session, chat)
+    others = [(u, a) for u, a in await queue.agents_available(session) if u.id != who.user.id]
+    return {
+        "waiting": waiting,
+        "active": active,
+        "me_chat": me,
+        "chat": chat,
+        "lines": lines,
+        "others": others,
+        "statuses": {
+            "online": i18n.gettext("Online"),
+            "away": i18n.gettext("Away"),
+            "offline": i18n.gettext("Offline"),
+        },
+    }
+
+
+@router.get("/chats", response_class=HTMLResponse)
+async def chats_page(request: Request, session: DB, who: Agent, s: str | None = None) -> Response:
+    return render(request, "chats.html", await _context(session, who, s))
+
+
+@router.get("/chats/lists", response_class=HTMLResponse)
+async def chats_lists(request: Request, session: DB, who: Agent, s: str | None = None) -> Response:
+    return render(request, "chats_lists.html", await _context(session, who, s))
+
+
+@router.get("/chats/{public_id}/conversation", response_class=HTMLResponse)
+async def chat_conversation(request: Request, session: DB, who: Agent, public_id: str) -> Response:
+    return render(request, "chats_conversation.html", await _context(session, who, public_id))
+
+
+@router.post("/chats/availability")
+async def availability(
+    request: Request,
+    session: DB,
+    who: Agent,
+    status: Annotated[str, Form(max_length=16)],
+    max_chats: Annotated[int | None, Form(ge=1, le=20)] = None,
+) -> Response:
+    await queue.set_availability(session, who.actor, status=status, max_chats=max_chats)
+    await session.flush()
+    if status == "online":
+        await queue.offer_waiting(session)
+    return see_other(request, "/chats")
+
+
+@router.post("/chats/{public_id}/accept")
+async def accept(request: Request, session: DB, who: Agent, public_id: str) -> Response:
+    await queue.accept(session, who.actor, public_id)
+    return see_other(request, f"/chats?s={public_id}")
+
+
+@router.post("/chats/{public_id}/reply", response_class=HTMLResponse)
+async def reply(
+    request: Request,
+    session: DB,
+    who: Agent,
+    public_id: str,
+    text: Annotated[str, Form(max_length=service.MAX_TEXT)] = "",
+) -> Response:
+    if not text.strip():
+        raise Invalid("text", i18n.gettext("write a reply first"))
+    chat = await queue.get_chat(session, who.actor, public_id)
+    await tickets.reply(session, who.actor, chat.ticket_id, text=text, store=get_store(request))
+    await session.flush()
+    return render(request, "chats_conversation.html", await _context(session, who, public_id))
+
+
+@router.post("/chats/{public_id}/transfer")
+async def transfer(
+    request: Request,
+    session: DB,
+    who: Agent,
+    public_id: str,
+    to: Annotated[int, Form(ge=1, le=2_147_483_647)],
+) -> Response:
+    await queue.transfer(session, who.actor, public_id, to_user_id=to)
+    return see_other(request, "/chats")
+
+
+@router.post("/chats/{public_id}/end")
+async def end(request: Request, session: DB, who: Agent, public_id: str) -> Response:
+    await queue.end(session, who.actor, public_id)
+    await session.flush()
+    await queue.offer_waiting(session)
+    return see_other(request, f"/chats?s={public_id}")
