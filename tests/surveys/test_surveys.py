@@ -36,6 +36,8 @@ from madad.surveys import service
 from madad.surveys.models import Survey
 from madad.tickets import changes
 from madad.tickets.models import Ticket
+from madad.webhooks import service as webhooks
+from madad.webhooks.models import WebhookDelivery
 from tests.channels.email.conftest import SmtpCapture, corpus, make_mailbox, smtp_values
 from tests.channels.email.conftest import smtp_capture as smtp_capture  # the fixture
 from tests.conftest import make_person
@@ -180,6 +182,42 @@ async def test_forged_and_expired_links_get_a_clear_page(
     r = await web.post(f"/survey/{token}", data={"score": "10"},
                        headers={"Origin": "https://evil.example"})  # fmt: skip
     assert r.status_code == 403
+
+
+async def test_a_phone_contacts_survey_link_goes_to_the_integration_by_webhook(
+    quick_app: object, quick: Settings, web: httpx.AsyncClient
+) -> None:
+    """No email for a caller: the survey is a link, and the webhook event of its sending
+    carries it (with the caller's number) for an SMS sender; the fact log does not."""
+    db: Database = quick_app.state.db  # type: ignore[attr-defined]
+    bridge = await make_person(db, role=Role.agent, name="PBX")
+    async with db.session() as session:
+        admin = actor_for(bridge.id, "admin", "Admin")
+        await webhooks.create_webhook(session, admin, url="http://127.0.0.1:9/sms",
+                                      events=["survey.sent"], allow_private=True)  # fmt: skip
+    r = await web.post("/api/v1/channels/phone/events", headers=bridge.headers, json={
+        "call_id": "c-1", "from": "+92 300 1234567", "event": "queued",
+        "timestamp": utcnow().isoformat()})  # fmt: skip
+    assert r.status_code == 201, r.text
+    ticket_id = r.json()["results"][0]["ticket_id"]
+    await solve(db, ticket_id)
+    await facts.drain_consumers(db)
+    await jobs.Worker(db, quick).drain(max_seconds=30)  # the CSAT job: a survey by link
+    await facts.drain_consumers(db)  # its fact fans out to the webhook
+    async with db.session(write=False) as session:
+        survey = (await session.execute(select(Survey))).scalar_one()
+        sent = await session.execute(select(Activity).where(Activity.kind == "survey.sent"))
+        logged = [f.data for f in sent.scalars()]
+        deliveries = list((await session.execute(select(WebhookDelivery))).scalars())
+    assert survey.via == "link" and survey.ticket_id == ticket_id
+    # One event for the survey, one for its CES question (which carries no second link).
+    assert len(deliveries) == 2
+    (body,) = [d.payload["survey"] for d in deliveries if "survey" in d.payload]
+    assert body["contact"] == {"phone": "+923001234567", "email": None}
+    assert body["kind"] == "csat" and body["link"] == service.link_of(quick, survey)
+    assert all("/survey/" not in str(data) for data in logged)  # no agent can answer for one
+    page = await web.get("/survey/" + body["link"].rsplit("/", 1)[1] + "?score=5")
+    assert page.status_code == 200 and "Send my answer" in page.text
 
 
 async def _contact(db: Database, email: str = "nida@example.com") -> int:

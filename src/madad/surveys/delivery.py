@@ -7,22 +7,25 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad import jobs
+from madad.activity import service as facts
 from madad.channels.email.models import EmailRecord, Mailbox
 from madad.channels.email.outbound import Outgoing, SendDeferred, SendFailed, compose, send
 from madad.channels.email.threads import own_message_id
 from madad.config import Settings
 from madad.contacts.models import Contact, ContactIdentity
-from madad.db import utcnow
+from madad.db import settings_of, utcnow
 from madad.files import FileStore
 from madad.surveys import service
 from madad.surveys.models import Survey
 from madad.tickets.models import Ticket
 from madad.web import i18n
+from madad.webhooks import service as webhooks
 
 log = logging.getLogger("madad.surveys")
 
@@ -177,3 +180,38 @@ async def deliver(ctx: jobs.JobContext) -> None:
         )
     )
     survey.delivery_error = None
+
+
+@webhooks.enricher("survey.sent")
+async def survey_links(
+    session: AsyncSession, batch: list[facts.Fact], bodies: dict[int, dict[str, Any]]
+) -> None:
+    """A survey sent by link (a phone, chat or API contact) reaches the customer through an
+    integration: its webhook event carries the link and the customer's phone and email."""
+    by_link = [f for f in batch if f.data.get("via") == "link"]
+    ids = {
+        int(f.data["survey_id"]): f.id for f in by_link if str(f.data.get("survey_id")).isdigit()
+    }
+    if not ids:
+        return
+    settings = settings_of(session)
+    surveys = (await session.execute(select(Survey).where(Survey.id.in_(ids)))).scalars()
+    for s in surveys:
+        reach: dict[str, str | None] = {"phone": None, "email": None}
+        if s.contact_id is not None:
+            rows = await session.execute(
+                select(ContactIdentity.kind, ContactIdentity.value)
+                .where(ContactIdentity.contact_id == s.contact_id)
+                .order_by(ContactIdentity.is_primary.desc(), ContactIdentity.id)
+            )
+            for kind, value in rows:
+                if kind in reach and reach[kind] is None:
+                    reach[kind] = value
+        bodies[ids[s.id]]["survey"] = {
+            "id": s.id,
+            "kind": s.kind,
+            "language": s.language,
+            "link": service.link_of(settings, s),
+            "expires_at": s.expires_at.isoformat(),
+            "contact": reach,
+        }

@@ -13,7 +13,7 @@ import hmac
 import ipaddress
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -235,8 +235,25 @@ async def redeliver(session: AsyncSession, actor: Actor, delivery_id: int) -> We
 _MESSAGE_KINDS = {"message.received", "message.sent", "note.added", "message.delivery"}
 
 
+Enricher = Callable[[AsyncSession, list[facts.Fact], dict[int, dict[str, Any]]], Awaitable[None]]
+ENRICHERS: dict[str, list[Enricher]] = {}
+
+
+def enricher(kind: str) -> Callable[[Enricher], Enricher]:
+    """Register what another domain adds to the event body of facts of `kind` (e.g. a survey's
+    link for the integration that sends it by SMS); called with those facts and their bodies.
+    Only webhooks see it: the fact log keeps no such thing."""
+
+    def register(fn: Enricher) -> Enricher:
+        ENRICHERS.setdefault(kind, []).append(fn)
+        return fn
+
+    return register
+
+
 async def payloads_for(session: AsyncSession, batch: list[facts.Fact]) -> dict[int, dict[str, Any]]:
-    """The event body of each fact; message facts carry the message itself."""
+    """The event body of each fact; message facts carry the message itself, and registered
+    enrichers add their part."""
     ids = [
         f.data.get("message_id")
         for f in batch
@@ -274,6 +291,10 @@ async def payloads_for(session: AsyncSession, batch: list[facts.Fact]) -> dict[i
                 ],
             }
         out[f.id] = event
+    for kind, enrichers in ENRICHERS.items():
+        of_kind = [f for f in batch if f.kind == kind]
+        for fn in enrichers if of_kind else ():
+            await fn(session, of_kind, out)
     return out
 
 
