@@ -7,14 +7,17 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
 from madad.auth.models import Role
 from madad.auth.permissions import actor_for
-from madad.channels.chat import queue
+from madad.channels.chat import queue, service
+from madad.channels.chat.models import ChatSession
 from madad.config import Settings
 from madad.db import Database
 from tests.conftest import Person, make_person
@@ -291,3 +294,54 @@ async def test_two_processes_over_redis_visitor_on_one_agent_on_the_other(
             assert (await frames_until(visitor, is_type("typing")))[-1]["on"] is True
             await visitor.send(json.dumps({"type": "typing", "on": True}))
             assert (await frames_until(agent, is_type("typing")))[-1]["from"] == "visitor"
+
+
+NAUGHTY: list[str] = json.loads(
+    (Path(__file__).parents[2] / "corpus" / "naughty-strings" / "blns.json").read_text()
+)
+
+
+async def test_every_naughty_string_round_trips_through_the_visitor_socket(
+    settings: Settings,
+) -> None:
+    async with serve_here(settings) as (base, app):
+        db: Database = app.state.db  # type: ignore[attr-defined]
+        admin = await make_person(db, role=Role.admin)
+        inbox = await new_inbox(base, admin)
+        async with connect(ws(base, "/api/v1/chat/visitor", inbox=inbox["key"])) as v:
+            await visitor_hello(v)
+            name = NAUGHTY[-1][:200]
+            await v.send(json.dumps({"type": "start", "id": "s", "text": "hi", "name": name}))
+            await frames_until(v, is_type("state", state="queued"))
+            echoed: dict[str, str] = {}
+            refused: list[str] = []
+            for i, s in enumerate(NAUGHTY):
+                await v.send(json.dumps({"type": "message", "id": f"n{i}", "text": s}))
+                got = await frames_until(
+                    v,
+                    lambda f, cid=f"n{i}": (
+                        f["type"] in ("ack", "error") and f.get("client_id") == cid
+                    ),
+                )
+                for f in got:  # an echo may follow its ack: it is among the next frames
+                    if f["type"] == "message":
+                        echoed[f["client_id"]] = f["text"]
+                if got[-1]["type"] == "error":
+                    assert got[-1]["code"] == "invalid" and not s.strip(), (i, got[-1])
+                    refused.append(s)
+            await v.send(json.dumps({"type": "ping"}))
+            for f in await frames_until(v, is_type("pong")):
+                if f["type"] == "message":
+                    echoed[f["client_id"]] = f["text"]
+        assert len(refused) < 30
+        for i, s in enumerate(NAUGHTY):
+            if s not in refused:
+                assert echoed[f"n{i}"] == s, i
+        # Reloaded, the history holds them all exactly, and the name as typed.
+        async with connect(ws(base, "/api/v1/chat/visitor", inbox=inbox["key"])) as v:
+            await visitor_hello(v)  # a new visitor: nothing of the other's
+        async with db.session(write=False) as session:
+            chat = (await session.scalars(select(ChatSession))).one()
+            lines = await service.visitor_lines(session, chat, limit=1000)
+        assert [x.text for x in lines[1:]] == [s for s in NAUGHTY if s not in refused]
+        assert chat.name == name.strip()

@@ -50,6 +50,7 @@ router = APIRouter(tags=["chat"])
 STATIC = Path(__file__).parent / "static"
 MAX_FRAME = 32 * 1024  # characters in one frame from a visitor
 HEARTBEAT_SECONDS = 20.0
+REPLAY_PAGE = 500
 Manager = Annotated[Actor, Depends(require(Scope.channels_manage))]
 
 
@@ -202,19 +203,23 @@ class _Visitor:
         if self.chat is None:
             return
         async with self.lock:
-            async with self.db.session(write=False) as session:
-                found = await service.visitor_lines(
-                    session,
-                    self.chat,
-                    after_id=0 if message_ids else self.last_id,
-                    message_ids=message_ids,
-                )
-            for line in found:
-                if line.id in self.sent or (not message_ids and line.id <= self.last_id):
-                    continue
-                self.sent.add(line.id)
-                self.last_id = max(self.last_id, line.id)
-                await _send(self.ws, line.as_event())
+            while True:  # page through a long absence
+                async with self.db.session(write=False) as session:
+                    found = await service.visitor_lines(
+                        session,
+                        self.chat,
+                        after_id=0 if message_ids else self.last_id,
+                        message_ids=message_ids,
+                        limit=REPLAY_PAGE,
+                    )
+                for line in found:
+                    if line.id in self.sent or (not message_ids and line.id <= self.last_id):
+                        continue
+                    self.sent.add(line.id)
+                    self.last_id = max(self.last_id, line.id)
+                    await _send(self.ws, line.as_event())
+                if message_ids or len(found) < REPLAY_PAGE:
+                    return
 
     async def state(self) -> None:
         if self.chat is None:

@@ -334,21 +334,24 @@ async def visitor_lines(
     after_id: int = 0,
     message_ids: Sequence[int] | None = None,
     limit: int = 500,
+    newest: bool = False,
 ) -> list[ChatLine]:
-    """The chat's public messages after `after_id` (or exactly `message_ids`), oldest first."""
+    """The chat's public messages after `after_id` (or exactly `message_ids`), oldest first:
+    the first `limit` of them, or with `newest` the last `limit`."""
     stmt = (
         select(Message, User.name)
         .outerjoin(User, User.id == Message.author_user_id)
         .where(Message.ticket_id == chat.ticket_id, Message.visibility == "public")
         .where(Message.id > after_id)
-        .order_by(Message.id)
+        .order_by(Message.id.desc() if newest else Message.id)
         .limit(limit)
     )
     if message_ids is not None:
         stmt = stmt.where(Message.id.in_(list(message_ids)))
     prefix = f"chat:{chat.visitor_id}:"
     out = []
-    for message, agent_name in (await session.execute(stmt)).all():
+    rows = (await session.execute(stmt)).all()
+    for message, agent_name in reversed(rows) if newest else rows:
         inbound = message.direction == "inbound"
         external = message.external_id or ""
         out.append(

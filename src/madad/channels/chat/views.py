@@ -22,6 +22,7 @@ from madad.web.deps import DB, get_store
 from madad.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+CONSOLE_LINES = 300  # the latest messages of a chat the console shows (the ticket has all)
 
 
 async def _context(session: DB, who: SignedIn, selected: str | None) -> dict[str, Any]:
@@ -35,7 +36,7 @@ async def _context(session: DB, who: SignedIn, selected: str | None) -> dict[str
         except NotFound:
             chat = None
         if chat is not None:
-            lines = await service.visitor_lines(session, chat)
+            lines = await service.visitor_lines(session, chat, limit=CONSOLE_LINES, newest=True)
     others = [(u, a) for u, a in await queue.agents_available(session) if u.id != who.user.id]
     return {
         "waiting": waiting,
