@@ -24,6 +24,8 @@ from madad.channels.email import views as email_views
 from madad.channels.hours import api as hours_api
 from madad.channels.hours import views as hours_views
 from madad.channels.phone import api as phone_api
+from madad.channels.phone import callbacks_api
+from madad.channels.phone import callbacks_views
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
@@ -54,6 +56,7 @@ ROUTERS: list[APIRouter] = [
     phone_api.router,
     chat_api.router,
     hours_api.router,
+    callbacks_api.router,
     metrics_api.router,
     surveys_api.router,
     surveys_public.router,
@@ -68,6 +71,7 @@ ROUTERS: list[APIRouter] = [
     email_views.router,
     chat_views.router,
     hours_views.router,
+    callbacks_views.router,
     metrics_views.router,
     staffing_views.router,
     surveys_views.router,
