@@ -44,7 +44,10 @@ async def test_each_engine_has_its_own_search_index(db: Database) -> None:
             assert "fts5" in sql.scalar_one().lower()
         else:
             found = await conn.execute(
-                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_kb_search_document'")
+                text(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_kb_search_document' "
+                    "AND schemaname = current_schema()"
+                )
             )
             assert "USING gin (document)" in found.scalar_one()
             exists = await conn.execute(text("SELECT to_regclass('kb_fts')"))
