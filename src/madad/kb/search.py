@@ -109,6 +109,7 @@ class Vocabulary:
     frequency: Counter[str]
     sorted_words: list[str]
     by_trigram: dict[str, set[str]]
+    by_deletion: dict[str, set[str]]  # a word with one letter left out → the words
 
     @classmethod
     def build(cls, stamp: tuple[Any, ...], documents: list[tuple[str, str]]) -> Vocabulary:
@@ -116,11 +117,14 @@ class Vocabulary:
         for title, body in documents:
             frequency.update(set(words(title)) | set(words(body)))
         by_trigram: dict[str, set[str]] = {}
+        by_deletion: dict[str, set[str]] = {}
         for word in frequency:
             if len(word) >= 3 and not word.isdigit():
                 for gram in trigrams(word):
                     by_trigram.setdefault(gram, set()).add(word)
-        return cls(stamp, frequency, sorted(frequency), by_trigram)
+                for short in deletions(word):
+                    by_deletion.setdefault(short, set()).add(word)
+        return cls(stamp, frequency, sorted(frequency), by_trigram, by_deletion)
 
     def knows(self, word: str, *, prefix: bool) -> bool:
         if word in self.frequency:
@@ -134,9 +138,15 @@ class Vocabulary:
         """Up to two known words within edit distance 1 (2 for words of 7 letters or more),
         the closest and most frequent first."""
         limit = 1 if len(word) < 7 else 2
-        candidates: set[str] = set()
+        # Candidates share a trigram, or are one deletion apart either way (which catches the
+        # short words and the swaps — "papyal", "e0106" — that share no trigram).
+        candidates: set[str] = set(self.by_deletion.get(word, ()))
         for gram in trigrams(word):
             candidates |= self.by_trigram.get(gram, set())
+        for short in {word} | deletions(word):
+            candidates |= self.by_deletion.get(short, set())
+            if short in self.frequency:
+                candidates.add(short)
         scored: list[tuple[int, int, str]] = []
         for candidate in candidates:
             if prefix and len(candidate) > len(word):
@@ -156,6 +166,10 @@ class Vocabulary:
 
 def trigrams(word: str) -> set[str]:
     return {word[i : i + 3] for i in range(len(word) - 2)}
+
+
+def deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def distance(a: str, b: str, limit: int) -> int:
