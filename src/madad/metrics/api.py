@@ -14,7 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from madad.auth.permissions import Actor, Scope
 from madad.errors import Invalid
-from madad.metrics import reports
+from madad.metrics import business, reports
 from madad.web.deps import DB, get_db, require
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -46,10 +46,12 @@ async def kpis(
     team_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     agent_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     format: Literal["json", "csv"] = "json",
+    business_hours: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The KPIs of a period with the previous period for comparison; `format=csv` gives one
     row per group (or the total). `group_by` priority, organisation or tag gives per-ticket
-    figures of the tickets created in the period (JSON)."""
+    figures of the tickets created in the period (JSON). `business_hours=KEY` adds first
+    response and resolution time counted in that live queue's open hours (JSON)."""
     first, last = period_of(start, end)
     if group_by in reports.TICKET_GROUPS:
         rows = await reports.ticket_breakdown(session, reports.day_period(first, last), group_by)
@@ -68,6 +70,10 @@ async def kpis(
     )
     if format == "csv":
         return _csv(reports.flat(report), f"kpis-{first}-{last}.csv")
+    if business_hours:
+        report["business_hours"] = await business.report(
+            session, reports.day_period(first, last), business_hours, channel=channel
+        )
     return Response(json.dumps(report, default=str), media_type="application/json")
 
 

@@ -18,7 +18,7 @@ from madad.auth import sessions
 from madad.auth.models import Team, User
 from madad.auth.permissions import Scope
 from madad.errors import Invalid, NotFound
-from madad.metrics import charts, reports, wallboard
+from madad.metrics import business, charts, reports, wallboard
 from madad.metrics.models import MetricTicket
 from madad.metrics.rollups import bucket_value
 from madad.web import i18n
@@ -158,8 +158,8 @@ def card(name: str, now: dict[str, Any], before: dict[str, Any]) -> dict[str, An
 
 
 async def names(session: AsyncSession) -> tuple[dict[int, str], dict[int, str]]:
-    users = dict((await session.execute(select(User.id, User.name))).tuples().all())
-    teams = dict((await session.execute(select(Team.id, Team.name))).tuples().all())
+    users = dict((await session.execute(select(User.id, User.name))).all())
+    teams = dict((await session.execute(select(Team.id, Team.name))).all())
     return users, teams
 
 
@@ -204,6 +204,7 @@ async def dashboard(
     end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
     days: Annotated[int | None, Query(ge=1, le=3660)] = None,
     channel: Annotated[str | None, Query(max_length=32)] = None,
+    hours: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     try:
         first, last = parse_period(start, end, days)
@@ -282,6 +283,26 @@ async def dashboard(
         for w in report.get("warnings", [])
     ]
     res, prev_res = now["resolutions"], before["resolutions"]
+    business_view = None
+    if hours:
+        try:
+            got = await business.report(session, period, hours, channel=channel)
+        except Invalid as exc:
+            error = exc.errors[0].message if exc.errors else exc.detail
+        else:
+            business_view = {
+                "name": got["name"],
+                "time_zone": got["time_zone"],
+                "rows": [
+                    (kpi_label(name), {
+                        "mean": fmt_duration(got[name]["mean"]),
+                        "median": fmt_duration(got[name]["median"]),
+                        "p90": fmt_duration(got[name]["p90"]),
+                        "n": i18n.fmt_number(got[name]["n"]),
+                    })
+                    for name in ("first_response", "resolution_full")
+                ],
+            }  # fmt: skip
     return render(
         request,
         "reports_dashboard.html",
@@ -289,6 +310,9 @@ async def dashboard(
             "first": first,
             "last": last,
             "shown_last": last - timedelta(days=1),
+            "queues": await business.queues(session),
+            "hours_key": hours or "",
+            "business": business_view,
             "channel": channel or "",
             "presets": PRESETS,
             "error": error,
