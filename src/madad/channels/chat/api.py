@@ -68,6 +68,7 @@ def widget_strings() -> dict[str, str]:
         "name": _("Your name"),
         "email": _("Your email"),
         "message": _("Message"),
+        "question": _("Your question"),
         "start": _("Start chat"),
         "send": _("Send"),
         "leave": _("End chat"),

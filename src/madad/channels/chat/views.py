@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from madad.auth.sessions import SignedIn
 from madad.channels.chat import queue, service
+from madad.channels.chat.models import ChatAgent
 from madad.errors import Invalid, NotFound
 from madad.tickets import service as tickets
 from madad.web import i18n
@@ -27,7 +28,7 @@ CONSOLE_LINES = 300  # the latest messages of a chat the console shows (the tick
 
 async def _context(session: DB, who: SignedIn, selected: str | None) -> dict[str, Any]:
     waiting, active = await queue.console_lists(session, who.actor)
-    me = await queue.agent_row(session, who.user.id) if who.user else None
+    me = await session.get(ChatAgent, who.user.id)  # None: never set (offline)
     chat = None
     lines: list[service.ChatLine] = []
     if selected:
@@ -45,6 +46,12 @@ async def _context(session: DB, who: SignedIn, selected: str | None) -> dict[str
         "chat": chat,
         "lines": lines,
         "others": others,
+        "states": {
+            "queued": i18n.gettext("Waiting"),
+            "active": i18n.gettext("Active"),
+            "ended": i18n.gettext("Ended"),
+            "abandoned": i18n.gettext("Left before an answer"),
+        },
         "statuses": {
             "online": i18n.gettext("Online"),
             "away": i18n.gettext("Away"),

@@ -13,8 +13,26 @@
   var ws = null, backoff = 500, typingOff = null, typing = false, seenWaiting = null;
 
   function send(obj) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(obj)); }
-  function refresh(name) { if (window.htmx) window.htmx.trigger(document.body, name); }
-
+  // Coalesce bursts of events into one refresh per fragment; an event that arrives while its
+  // fragment is being fetched asks for one more fetch once that one has landed.
+  var TARGET = { "madad:chats": "chat-lists", "madad:chat": "chat-log" };
+  var timers = {}, busy = {}, again = {};
+  function refresh(name) {
+    if (busy[name]) { again[name] = true; return; }
+    clearTimeout(timers[name]);
+    timers[name] = setTimeout(function () { load(name); }, 120);
+  }
+  function load(name) {
+    var el = document.getElementById(TARGET[name]);
+    if (!el || !el.dataset.src || !window.htmx) return;
+    busy[name] = true;
+    var done = function () {
+      busy[name] = false;
+      updateTitle();
+      if (again[name]) { again[name] = false; refresh(name); }
+    };
+    window.htmx.ajax("GET", el.dataset.src, { target: el, swap: "outerHTML" }).then(done, done);
+  }
   function updateTitle() {
     var lists = document.getElementById("chat-lists");
     var n = lists ? parseInt(lists.dataset.waiting || "0", 10) : 0;

@@ -71,7 +71,7 @@
     el.pre.appendChild(make("p", {}, S.intro));
     el.name = field(el.pre, "mc-name", S.name, make("input", { id: "mc-name", autocomplete: "name", maxlength: "200" }));
     el.email = field(el.pre, "mc-email", S.email, make("input", { id: "mc-email", type: "email", autocomplete: "email", maxlength: "320" }));
-    el.first = field(el.pre, "mc-first", S.message, make("textarea", { id: "mc-first", rows: "3", required: "" }));
+    el.first = field(el.pre, "mc-first", S.question, make("textarea", { id: "mc-first", rows: "3", required: "" }));
     el.pre.appendChild(make("button", { type: "submit", "class": "primary" }, S.start));
 
     el.compose = make("form", { "class": "compose", hidden: "" });
@@ -118,9 +118,8 @@
   function toggle(open) {
     el.panel.hidden = !open;
     el.launch.setAttribute("aria-expanded", open ? "true" : "false");
-    el.launch.textContent = open ? S.close : S.title;
     store.open = open; save();
-    if (open) { var f = state === "none" || state === "ended" || state === "abandoned" ? (state === "none" ? el.first : null) : el.text; if (f) f.focus(); }
+    if (open) { var f = state === "none" ? el.first : (state === "queued" || state === "active" ? el.text : null); if (f) f.focus(); }
     else el.launch.focus();
   }
   function stopTyping() { if (typingOn) { typingOn = false; send({ type: "typing", on: false }); } }
