@@ -62,7 +62,6 @@ def widget_strings() -> dict[str, str]:
     _ = i18n.gettext
     return {
         "title": _("Chat with us"),
-        "open": _("Open chat"),
         "close": _("Close chat"),
         "intro": _("Tell us who you are (optional) and ask your question."),
         "name": _("Your name"),
@@ -83,7 +82,6 @@ def widget_strings() -> dict[str, str]:
         "agent": _("Agent"),
         "you": _("You"),
         "reconnecting": _("Connection lost; reconnecting…"),
-        "sending": _("Sending…"),
         "too_long": _("This message is too long (at most %(max)s characters)."),
         "log": _("Chat messages"),
     }
