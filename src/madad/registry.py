@@ -30,6 +30,7 @@ from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
 from madad.kb import api as kb_api
+from madad.kb import help as kb_help
 from madad.metrics import api as metrics_api
 from madad.metrics import rollups as metrics_rollups
 from madad.metrics import staffing_views
@@ -61,6 +62,7 @@ ROUTERS: list[APIRouter] = [
     surveys_api.router,
     surveys_public.router,
     kb_api.router,
+    kb_help.router,
     # The agent console (HTML).
     auth_views.router,
     tickets_views.router,
