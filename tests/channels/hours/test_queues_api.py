@@ -195,3 +195,18 @@ async def test_naughty_strings_never_break_the_queues_api(
             r = await client.get(f"{URL}/{quote(s, safe='')}/status")
             assert r.status_code in (404, 422), (i, s, r.text)
     assert len(created) > 400
+
+
+async def test_the_status_is_readable_from_any_site(
+    client: httpx.AsyncClient, admin: Person
+) -> None:
+    assert (await create(client, admin)).status_code == 201
+    origin = {"Origin": "https://shop.example.com"}
+    for url, status in ((f"{URL}/billing/status", 200), (f"{URL}/nothing/status", 404)):
+        r = await client.get(url, headers=origin)
+        assert r.status_code == status
+        assert r.headers["access-control-allow-origin"] == "*"
+    pre = await client.options(f"{URL}/billing/status", headers=origin)
+    assert pre.status_code == 204 and "GET" in pre.headers["access-control-allow-methods"]
+    r = await client.get(URL, headers={**origin, **admin.headers})
+    assert "access-control-allow-origin" not in r.headers  # the admin API is not shared

@@ -24,7 +24,7 @@ from madad.channels.phone.callbacks_models import Callback
 from madad.db import Database
 from madad.errors import TooManyRequests
 from madad.tickets.models import Message, Ticket
-from tests.conftest import Person, make_person
+from tests.conftest import Person, count_statements, make_person
 from tests.console.conftest import PASSWORD, sign_in
 
 QUEUES = "/api/v1/live/queues"
@@ -491,3 +491,63 @@ async def test_the_rate_limit_counts_only_this_hour(
                         window_end=datetime.now(UTC) + timedelta(minutes=120 + i * 40),
                     ),
                 )  # fmt: skip
+
+
+async def test_a_widget_on_any_site_can_ask_and_read_the_answer(
+    client: httpx.AsyncClient, admin: Person
+) -> None:
+    """CORS on every answer of the public request, problem documents included; never cookies."""
+    await open_queue(client, admin)
+    origin = {"Origin": "https://shop.example.com"}
+    pre = await client.options(
+        f"{QUEUES}/billing/callbacks",
+        headers={**origin, "Access-Control-Request-Method": "POST"},
+    )
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-origin"] == "*"
+    assert "POST" in pre.headers["access-control-allow-methods"]
+    assert "Idempotency-Key" in pre.headers["access-control-allow-headers"]
+    assert "access-control-allow-credentials" not in pre.headers
+    answers = [
+        await client.post(f"{QUEUES}/billing/callbacks", json=body(), headers=origin),
+        await client.post(f"{QUEUES}/billing/callbacks", json={"name": "x"}, headers=origin),
+        await client.post(
+            f"{QUEUES}/billing/callbacks",
+            content=b"{",
+            headers={**origin, "Content-Type": "application/json"},
+        ),
+        await client.post(f"{QUEUES}/nope/callbacks", json=body(), headers=origin),
+        await client.post(
+            f"{QUEUES}/billing/callbacks", json=body(window=soon(-60)), headers=origin
+        ),
+    ]
+    assert [r.status_code for r in answers] == [201, 422, 400, 404, 422]
+    for r in answers:
+        assert r.headers["access-control-allow-origin"] == "*", r.text
+    assert answers[1].headers["content-type"] == "application/problem+json"
+    # The agents' API stays same-origin.
+    r = await client.get(LIST, headers={**origin, **admin.headers})
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+
+
+async def test_the_list_costs_the_same_statements_for_one_callback_or_ten(
+    client: httpx.AsyncClient, app: object, admin: Person
+) -> None:
+    db: Database = app.state.db  # type: ignore[attr-defined]
+    await open_queue(client, admin)
+    agents = [await make_person(db, role=Role.agent, name=f"Agent {i}") for i in range(3)]
+
+    async def cost() -> int:
+        with count_statements(db) as counter:
+            r = await client.get(LIST, headers=admin.headers)
+        assert r.status_code == 200
+        return counter.count
+
+    await ask(client, body(phone="+92 306 0000000"))
+    await client.post(f"{LIST}/1/take", headers=agents[0].headers)
+    one = await cost()
+    for i in range(1, callbacks.PER_ADDRESS_PER_HOUR):
+        r = await ask(client, body(phone=f"+92 306 00000{i:02d}"))
+        await client.post(f"{LIST}/{r.json()['id']}/take", headers=agents[i % 3].headers)
+    assert len((await client.get(LIST, headers=admin.headers)).json()["items"]) == 10
+    assert await cost() == one

@@ -10,10 +10,13 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from madad.auth.permissions import Actor, Scope
 from madad.channels.hours import service
+from madad.channels.hours.public import PublicRoute, preflight
 from madad.channels.hours.schemas import QueueIn, QueueOut, QueuePatch, StatusOut
 from madad.web.deps import DB, require
 
 router = APIRouter(prefix="/api/v1/live/queues", tags=["live"])
+# The public status, readable by a widget on any site (CORS on every answer, errors included).
+public = APIRouter(prefix="/api/v1/live/queues", tags=["live"], route_class=PublicRoute)
 
 Admin = Annotated[Actor, Depends(require(Scope.channels_manage))]
 Key = Annotated[str, Path(min_length=1, max_length=64)]
@@ -49,10 +52,14 @@ async def update_queue(key: Key, body: QueuePatch, session: DB, actor: Admin) ->
     return QueueOut.of(await service.update_queue(session, actor, key, body.changes()))
 
 
-@router.get("/{key}/status", response_model=StatusOut)
+@public.get("/{key}/status", response_model=StatusOut)
 async def queue_status(key: Key, session: DB, response: Response) -> StatusOut:
     """Public: open now, opens_at (the next opening), closes_at, this week's hours."""
     queue = await service.public_queue(session, key)
     response.headers["Cache-Control"] = "public, max-age=30"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return StatusOut.of(service.status(queue))
+
+
+@public.options("/{key}/status", include_in_schema=False)
+async def status_preflight(key: Key) -> Response:
+    return preflight()

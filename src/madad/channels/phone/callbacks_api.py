@@ -12,10 +12,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from madad.api_types import SafeStr
 from madad.auth.permissions import Actor, Scope
+from madad.channels.hours.public import PublicRoute, preflight
 from madad.channels.phone import callbacks as service
 from madad.web.deps import DB, PathId, require
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"])
+# A customer's request, from a widget on any site (CORS on every answer, errors included).
+public = APIRouter(prefix="/api/v1/live", tags=["live"], route_class=PublicRoute)
 
 Reader = Annotated[Actor, Depends(require(Scope.tickets_read))]
 Writer = Annotated[Actor, Depends(require(Scope.tickets_write))]
@@ -133,7 +136,7 @@ class RetryIn(BaseModel):
     due_at: AwareDatetime | None = None
 
 
-@router.post(
+@public.post(
     "/queues/{key}/callbacks",
     response_model=RequestedOut,
     status_code=201,
@@ -167,6 +170,11 @@ async def request_callback(
         window_end=c.window_end,
         due_at=c.due_at,
     )
+
+
+@public.options("/queues/{key}/callbacks", include_in_schema=False)
+async def request_preflight(key: Key) -> Response:
+    return preflight()
 
 
 @router.get("/callbacks", response_model=CallbacksOut)
