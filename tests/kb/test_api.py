@@ -203,6 +203,16 @@ async def test_categories_and_sections(client: httpx.AsyncClient, admin: Person)
         headers=admin.headers,
     )
     assert again.status_code == 409
+    section = r.json()["id"]
+    article = await post_article(
+        client, admin, translations={"en": {"title": "Invoices explained"}}, section_id=section
+    )
+    assert article.json()["section_id"] == section
+    path = f"/api/v1/kb/articles/{article.json()['id']}"
+    moved = await client.patch(path, json={"section_id": None}, headers=admin.headers)
+    assert moved.status_code == 200 and moved.json()["section_id"] is None
+    kept = await client.patch(path, json={"internal": True}, headers=admin.headers)
+    assert kept.json()["section_id"] is None and kept.json()["internal"] is True
     tree = (await client.get("/api/v1/kb/categories")).json()
     assert tree[0]["titles"]["ur"] == "بلنگ"
     assert [s["slug"] for s in tree[0]["sections"]] == ["invoices"]

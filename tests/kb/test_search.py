@@ -8,6 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from madad.db import Database
 from madad.kb import search, service
@@ -209,3 +212,17 @@ def test_edit_distance() -> None:
     assert search.distance("pasword", "password", 2) == 1
     assert search.distance("passwrod", "password", 2) == 1  # a swap is one edit
     assert search.distance("shipping", "password", 2) == 3
+
+
+@hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(q=st.text(max_size=300), language=st.sampled_from(["en", "ur"]))
+async def test_any_text_is_a_query(library: Database, q: str, language: str) -> None:
+    """Whatever is typed — any Unicode, any operator — the answer is a list, never an error."""
+    async with library.session(write=False) as session:
+        found = await service.search_articles(session, q, language=language, limit=5)
+    assert len(found.hits) <= 5
+    assert all(
+        "<" not in h.snippet.replace("<mark>", "").replace("</mark>", "") for h in found.hits
+    )
