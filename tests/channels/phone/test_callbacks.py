@@ -18,11 +18,13 @@ from sqlalchemy import func, select
 
 from madad.activity.models import Activity
 from madad.auth.models import Role
+from madad.auth.permissions import SYSTEM, actor_for
 from madad.channels.hours import calendar as cal
+from madad.channels.hours import service as hours
 from madad.channels.phone import callbacks
 from madad.channels.phone.callbacks_models import Callback
-from madad.db import Database
-from madad.errors import TooManyRequests
+from madad.db import Database, commit
+from madad.errors import Conflict, TooManyRequests
 from madad.tickets.models import Message, Ticket
 from tests.conftest import Person, count_statements, make_person
 from tests.console.conftest import PASSWORD, sign_in
@@ -551,3 +553,42 @@ async def test_the_list_costs_the_same_statements_for_one_callback_or_ten(
         await client.post(f"{LIST}/{r.json()['id']}/take", headers=agents[i % 3].headers)
     assert len((await client.get(LIST, headers=admin.headers)).json()["items"]) == 10
     assert await cost() == one
+
+
+async def test_a_take_waiting_on_another_finds_it_taken(db: Database) -> None:
+    """Exclusivity without timing luck: the second take waits on the first one's transaction
+    (a row lock on PostgreSQL, the write lock on SQLite) and, once it commits, gets a Conflict."""
+    ayesha = await make_person(db, role=Role.agent, name="Ayesha")
+    bilal = await make_person(db, role=Role.agent, name="Bilal")
+    async with db.session() as s:
+        await hours.create_queue(
+            s, SYSTEM, name="billing", time_zone="UTC",
+            weekly_hours={d: ["00:00-24:00"] for d in cal.WEEKDAYS},
+        )  # fmt: skip
+        start = datetime.now(UTC) + timedelta(hours=1)
+        made = await callbacks.request_callback(
+            s,
+            "billing",
+            callbacks.CallbackRequest("Zara", "+92 300 1234567", start, start + timedelta(hours=1)),
+        )
+    callback_id = made.callback.id
+    first, second = db.new_session(), db.new_session()
+    try:
+        await callbacks.take(first, actor_for(ayesha.id, "agent", "Ayesha"), callback_id)
+        waiting = asyncio.create_task(
+            callbacks.take(second, actor_for(bilal.id, "agent", "Bilal"), callback_id)
+        )
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # held up by the first take's transaction
+        await commit(first)
+        with pytest.raises(Conflict, match="Ayesha has already taken this callback"):
+            await waiting
+    finally:
+        await second.rollback()
+        await first.close()
+        await second.close()
+    async with db.session(write=False) as s:
+        row = await s.get(Callback, callback_id)
+        assert row is not None and row.agent_id == ayesha.id and row.status == "taken"
+        ticket = await s.get(Ticket, row.ticket_id)
+        assert ticket is not None and ticket.assignee_id == ayesha.id
