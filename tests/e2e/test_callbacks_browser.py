@@ -6,12 +6,17 @@ which lands on the ticket."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.async_api import Browser, expect
 
 from madad.auth.models import Role
+from madad.auth.permissions import SYSTEM
+from madad.channels.hours import calendar as hours_calendar
+from madad.channels.hours import service as hours
+from madad.channels.phone import callbacks
 from madad.config import Settings
 from madad.db import Database
 from tests.conftest import make_person
@@ -112,3 +117,53 @@ async def test_admin_posts_hours_and_an_agent_works_a_callback(
         assert watch.dialogs == [] and agent_watch.dialogs == []
         await context.close()
         await agent_context.close()
+
+
+XSS = Path("/work/shared/data/xss/bleach-sanitizer-vectors")
+
+
+async def test_every_xss_vector_as_a_callback_stays_text(
+    settings: Settings, db: Database, browser: Browser
+) -> None:
+    """Customers' names and notes are shown on /callbacks as text: with every sanitizer attack
+    vector among them, the page runs nothing and grows no element from them."""
+    vectors = [
+        p.read_text(errors="replace").split("\n--\n", 1)[0] for p in sorted(XSS.rglob("*.test"))
+    ]
+    assert len(vectors) > 200
+    ayesha = await make_person(db, role=Role.agent, name="Ayesha Agent", password=PASSWORD)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    async with db.session() as s:
+        await hours.create_queue(
+            s, SYSTEM, name="billing", time_zone="UTC",
+            weekly_hours={d: ["00:00-24:00"] for d in hours_calendar.WEEKDAYS},
+        )  # fmt: skip
+        pairs = [vectors[i : i + 2] for i in range(0, len(vectors), 2)]
+        for n, pair in enumerate(pairs):
+            await callbacks.request_callback(
+                s,
+                "billing",
+                callbacks.CallbackRequest(
+                    name=pair[0][:200],
+                    phone=f"+92 300 {n:07d}",
+                    note="\n\n".join(pair),
+                    window_start=start + timedelta(minutes=n),
+                    window_end=start + timedelta(minutes=n + 30),
+                ),
+            )
+    with spawn_server(settings_env(settings)) as base:
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page, watch = await signed_in_page(context, base, ayesha)
+        await page.goto(base + "/callbacks")
+        await expect(page.locator("tr.callback-row")).to_have_count(len(pairs))
+        await expect(page.locator("tr.callback-row").first).to_contain_text(pairs[0][0][:40])
+        table = page.locator("table.callbacks")
+        dangerous = "script, iframe, object, embed, svg, math, img, style, [onerror], [onload]"
+        assert await table.locator(dangerous).count() == 0
+        notes = await page.locator(".callback-note").all_text_contents()
+        shown = "\n".join(notes)
+        for v in vectors:  # each one whole, as text (HTML reads a CR as a line feed)
+            assert v.replace("\r\n", "\n").replace("\r", "\n") in shown, v
+        await page.wait_for_timeout(500)  # give any payload a chance to run
+        await context.close()
+    assert watch.dialogs == [], watch.dialogs
