@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from madad.channels.hours import calendar as cal
+from madad.channels.hours import service
 from tests.conftest import Person
 
 URL = "/api/v1/live/queues"
@@ -210,3 +211,17 @@ async def test_the_status_is_readable_from_any_site(
     assert pre.status_code == 204 and "GET" in pre.headers["access-control-allow-methods"]
     r = await client.get(URL, headers={**origin, **admin.headers})
     assert "access-control-allow-origin" not in r.headers  # the admin API is not shared
+
+
+async def test_the_metric_engine_reads_every_calendar_by_queue_name(
+    client: httpx.AsyncClient, app: object, admin: Person
+) -> None:
+    assert (await create(client, admin)).status_code == 201
+    assert (await create(client, admin, name="sales", time_zone="Europe/London")).status_code == 201
+    async with app.state.db.session(write=False) as session:  # type: ignore[attr-defined]
+        found = await service.calendars(session)
+    assert sorted(found) == ["billing", "sales"]
+    monday = datetime(2026, 11, 23, tzinfo=ZoneInfo("Asia/Karachi"))
+    day = timedelta(days=1)
+    assert cal.open_seconds_between(found["billing"], monday, monday + day) == 8 * 3600
+    assert found["sales"].time_zone == "Europe/London"

@@ -235,6 +235,12 @@ async def queue_named(session: AsyncSession, name: str) -> LiveQueue | None:
     return await session.scalar(select(LiveQueue).where(LiveQueue.name == name))
 
 
+async def calendars(session: AsyncSession) -> dict[str, cal.Calendar]:
+    """Every queue's calendar by the queue's name, in one query: what the metric engine needs
+    to measure waits in business hours (`calendar.open_seconds_between`)."""
+    return {q.name: calendar_of(q) for q in await session.scalars(select(LiveQueue))}
+
+
 # --- status ------------------------------------------------------------------------------------
 
 
