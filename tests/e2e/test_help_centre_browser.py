@@ -1,9 +1,9 @@
 """The help centre in a real browser (Debian's Chromium) against `madad serve`, on a phone-sized
 screen: a customer types into the search box and gets answers as they type, opens the
 article, reads it for more than ten seconds (the page's beacon records the read with a
-plausible visible time), votes; the Urdu help centre is mirrored (right to left) and answers
-Urdu; an article made of every XSS vector shows as inert text. Screenshots land in
-tests/e2e/artifacts/."""
+plausible visible time), votes; searches they settle on are counted with their results; the
+Urdu help centre is mirrored (right to left) and answers Urdu; an article made of every XSS
+vector shows as inert text. Screenshots land in tests/e2e/artifacts/."""
 
 from __future__ import annotations
 
@@ -118,6 +118,22 @@ async def test_a_customer_searches_reads_and_votes(
         await page.locator(".help-suggestion").first.click()
         await expect(page.locator("article strong")).to_have_text("پاس ورڈ بھول گئے")
         await page.screenshot(path=str(ARTIFACTS / "help-article-urdu.png"), full_page=True)
+
+        # Searches a customer settles on are counted, with how many articles answered.
+        await page.goto(f"{base}/help")
+        box = page.get_by_label("Search the help centre")
+        await box.press_sequentially("xyzzy plugh", delay=40)
+        await asyncio.sleep(2)  # a pause: the search is settled
+        await box.fill("forgot password")
+        await box.press("Enter")
+        await expect(page.get_by_role("heading", name="Search results")).to_be_visible()
+        await expect(page.locator(".help-results a").first).to_have_text("Reset your password")
+        for _ in range(50):
+            searches = {s["query"]: s["results"] for s in (await kinds(db)).get("kb.search", [])}
+            if "xyzzy plugh" in searches and "forgot password" in searches:
+                break
+            await asyncio.sleep(0.1)
+        assert searches["xyzzy plugh"] == 0 and searches["forgot password"] >= 1, searches
 
         await page.goto(f"{base}/help/articles/every-xss-vector")
         await expect(page.get_by_role("heading", name="Every XSS vector")).to_be_visible()

@@ -256,3 +256,36 @@ async def test_the_sitemap_lists_every_public_article_with_its_languages(
         "http://madad.test/help/articles/download-an-invoice",
     ]
     assert 'hreflang="ur" href="http://madad.test/help/ur/articles/request-a-refund"' in r.text
+
+
+async def test_settled_searches_are_facts_with_their_result_counts(
+    app: object, client: httpx.AsyncClient, site: dict[str, int]
+) -> None:
+    def send(body: object) -> object:
+        return client.post("/help/beacon", content=json.dumps(body))
+
+    ok = await send({"event": "search", "q": "  gift   cards ", "lang": "en", "results": 0})
+    assert ok.status_code == 204
+    ok = await send(
+        {"event": "search", "q": "رقم", "lang": "ur", "results": 1, "visitor": "v-12345678"}
+    )
+    assert ok.status_code == 204
+    for bad in (
+        {"event": "search", "q": "   ", "lang": "en", "results": 0},
+        {"event": "search", "q": 5, "lang": "en", "results": 0},
+        {"event": "search", "q": "x", "lang": "en", "results": -1},
+        {"event": "search", "q": "x", "lang": "en", "results": True},
+        {"event": "search", "q": "x", "lang": "en"},
+        {"event": "search", "q": "x" * 1001, "lang": "en", "results": 0},
+        {"event": "search", "q": "a\u0000b", "lang": "en", "results": 0},
+        {"event": "view", "article_id": True, "lang": "en"},
+    ):
+        r = await send(bad)
+        assert r.status_code == 422, (bad, r.text)
+    searches = await facts(app, "kb.search")
+    assert sorted((s["query"], s["language"], s["results"]) for s in searches) == [
+        ("gift cards", "en", 0),
+        ("رقم", "ur", 1),
+    ]
+    page = await client.get("/help/search", params={"q": "refund"})
+    assert 'data-search-q="refund" data-search-results="1"' in page.text

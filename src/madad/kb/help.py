@@ -180,8 +180,9 @@ async def asset(name: str) -> Response:
 
 @router.post("/help/beacon", status_code=204)
 async def beacon(request: Request, session: DB) -> Response:
-    """What the article page's script reports: `{"event": "view" | "read", "article_id",
-    "lang", "seconds", "scroll", "visitor"}` (sendBeacon posts it as text)."""
+    """What the help centre's script reports (sendBeacon posts it as text): `{"event": "view"
+    | "read", "article_id", "lang", "seconds", "scroll", "visitor"}` from article pages, and
+    `{"event": "search", "q", "lang", "results", "visitor"}` for a search settled on."""
     if not same_origin(request):
         return Response(status_code=403)
     raw = await request.body()
@@ -195,12 +196,22 @@ async def beacon(request: Request, session: DB) -> Response:
         raise Invalid("body", "a JSON object")
     article_id, lang = data.get("article_id"), data.get("lang")
     visitor = data.get("visitor")
-    if not isinstance(article_id, int) or not 1 <= article_id < 2**31:
-        raise Invalid("article_id", "an article id")
     if lang not in LANGUAGES:
         raise Invalid("lang", "a language of the help centre")
     if visitor is not None and not isinstance(visitor, str):
         raise Invalid("visitor", "text")
+    if data.get("event") == "search":
+        q, results = data.get("q"), data.get("results")
+        if not isinstance(q, str) or len(q) > 1000:
+            raise Invalid("q", "the text searched for")
+        if not isinstance(results, int) or isinstance(results, bool):
+            raise Invalid("results", "the number of articles found")
+        await reading.record_search(session, q, lang, results=results, visitor=visitor)
+        return Response(status_code=204)
+    if not isinstance(article_id, int) or isinstance(article_id, bool) or article_id < 1:
+        raise Invalid("article_id", "an article id")
+    if article_id >= 2**31:
+        raise Invalid("article_id", "an article id")
     if data.get("event") == "view":
         await reading.record_view(session, article_id, lang, visitor=visitor)
     elif data.get("event") == "read":
@@ -218,7 +229,7 @@ async def beacon(request: Request, session: DB) -> Response:
             visitor=visitor,
         )
     else:
-        raise Invalid("event", "view or read")
+        raise Invalid("event", "view, read or search")
     return Response(status_code=204)
 
 

@@ -1,7 +1,8 @@
 """What the help centre shows and learns: the public tree of categories and articles, an
 article as a customer reads it (never a draft, never an internal article), the sitemap, and
-the reading facts — `kb.view`, `kb.read` (visible ≥ 10 s, with the visible time) and
-`kb.vote` (was it helpful, with an optional comment)."""
+the reading facts — `kb.view`, `kb.read` (visible ≥ 10 s, with the visible time),
+`kb.vote` (was it helpful, with an optional comment) and `kb.search` (what a customer searched
+for and how many articles answered: the searches with none are the articles to write next)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from madad.kb.models import Article, Category, Related, Section, Version
 READ_AFTER_SECONDS = 10
 MAX_READ_SECONDS = 30 * 60  # a tab left open all afternoon is not half a day of reading
 MAX_COMMENT = 2000
+MAX_QUERY_KEPT = 200
 
 
 @dataclass
@@ -207,3 +209,30 @@ async def record_vote(
     if comment and comment.strip():
         data["comment"] = check_text("comment", comment, maximum=MAX_COMMENT)
     facts.record(session, "kb.vote", data=data)
+
+
+async def record_search(
+    session: AsyncSession,
+    q: str,
+    language: str,
+    *,
+    results: int,
+    visitor: str | None = None,
+) -> None:
+    """A search a customer settled on (the help centre reports the query the customer stopped
+    typing at or submitted, not every keystroke)."""
+    query = " ".join(q.split())[:MAX_QUERY_KEPT]
+    if not query:
+        raise Invalid("q", "an empty search is not a search")
+    if not 0 <= results <= 1000:
+        raise Invalid("results", "the number of articles found")
+    facts.record(
+        session,
+        "kb.search",
+        data={
+            "query": check_text("q", query, maximum=MAX_QUERY_KEPT),
+            "language": check_language("lang", language),
+            "results": results,
+            "visitor": _visitor(visitor),
+        },
+    )

@@ -23,6 +23,26 @@
     }
   }
 
+  // --- searches, for the "searches with no result" report --------------------------------
+  // A search counts once the customer settles on it: the results page, or a pause of 1.5 s
+  // in the search box. The same query in the same language is reported once per tab.
+  var BEACON = "/help/beacon";
+  var REPORTED_KEY = "madad-help-searched";
+
+  function reportSearch(q, lang, results) {
+    q = q.trim();
+    if (!q || !navigator.sendBeacon) return;
+    var key = lang + ":" + q.toLowerCase();
+    try {
+      if (window.sessionStorage.getItem(REPORTED_KEY) === key) return;
+      window.sessionStorage.setItem(REPORTED_KEY, key);
+    } catch (e) { /* storage refused: report anyway */ }
+    var body = JSON.stringify({
+      event: "search", q: q.slice(0, 500), lang: lang, results: results, visitor: visitor()
+    });
+    navigator.sendBeacon(BEACON, new Blob([body], { type: "text/plain" }));
+  }
+
   // --- search as you type ---------------------------------------------------------------
   // The snippet is HTML the server escaped, with <mark> around matches: it is parsed inside
   // an inert <template> and only its text and <mark> elements are copied.
@@ -49,6 +69,7 @@
     var api = box.getAttribute("data-search-api");
     var lang = box.getAttribute("data-lang");
     var timer = null;
+    var settle = null;
     var latest = 0;
 
     function show(items) {
@@ -81,7 +102,15 @@
       var url = api + "?limit=8&lang=" + encodeURIComponent(lang) + "&q=" + encodeURIComponent(q);
       fetch(url, { headers: { Accept: "application/json" }, credentials: "omit" })
         .then(function (r) { return r.ok ? r.json() : { items: [] }; })
-        .then(function (body) { if (ticket === latest) show(body.items || []); })
+        .then(function (body) {
+          if (ticket !== latest) return;
+          var items = body.items || [];
+          show(items);
+          window.clearTimeout(settle);
+          settle = window.setTimeout(function () {
+            if (input.value === q) reportSearch(q, lang, items.length);
+          }, 1500);
+        })
         .catch(function () { /* the form still works without suggestions */ });
     }
 
@@ -92,6 +121,8 @@
     input.addEventListener("keydown", function (e) {
       if (e.key === "Escape") show([]);
     });
+    // Submitting goes to the results page, which reports the search itself.
+    input.form.addEventListener("submit", function () { window.clearTimeout(settle); });
   }
 
   // --- reading beacon ---------------------------------------------------------------------
@@ -152,6 +183,14 @@
   function start() {
     var box = document.querySelector("[data-search-api]");
     if (box) setUpSearch(box);
+    var results = document.querySelector("[data-search-q]");
+    if (results && box) {
+      reportSearch(
+        results.getAttribute("data-search-q"),
+        box.getAttribute("data-lang"),
+        parseInt(results.getAttribute("data-search-results"), 10) || 0
+      );
+    }
     var article = document.querySelector("[data-article-id]");
     if (article) setUpReading(article);
     document.querySelectorAll("[data-visitor]").forEach(function (field) {
