@@ -299,7 +299,7 @@ async def test_leaving_unanswered_or_going_away_is_abandonment(db: Database) -> 
         row = await session.get(ChatSession, left.id)
         assert row is not None
         await service.leave(session, row, at=T0 + timedelta(seconds=40))
-        await service.visitor_seen(session, stays.id, at=T0 + timedelta(seconds=100))
+        await service.visitor_seen(session, [stays.id], at=T0 + timedelta(seconds=100))
     async with db.session() as session:
         n = await queue.abandon_gone(session, at=T0 + timedelta(seconds=120))
     assert n == 1

@@ -33,6 +33,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 
 from madad.api_types import SafeStr, Strict
 from madad.auth.models import User
@@ -40,8 +41,10 @@ from madad.auth.permissions import Actor, Scope
 from madad.bus import Subscription
 from madad.channels.chat import queue, service
 from madad.channels.chat.models import ChatInbox, ChatSession
-from madad.db import Database
+from madad.channels.intake import IntakeBatcher
+from madad.db import Database, utcnow
 from madad.errors import MadadError, NotFound, TooLarge
+from madad.tickets import service as tickets
 from madad.web import i18n
 from madad.web.deps import DB, require, websocket_actor
 
@@ -172,6 +175,66 @@ def _error(exc: MadadError) -> dict[str, Any]:
     return {"type": "error", "code": code, "detail": exc.detail}
 
 
+class _Board:
+    """The process's queue snapshot, read at most once a second however many visitors wait."""
+
+    MAX_AGE = 1.0
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.board: queue.QueueBoard | None = None
+        self.read_at = 0.0
+        self.lock = asyncio.Lock()
+
+    async def get(self) -> queue.QueueBoard:
+        loop = asyncio.get_running_loop()
+        async with self.lock:
+            if self.board is None or loop.time() - self.read_at > self.MAX_AGE:
+                async with self.db.session(write=False) as session:
+                    self.board = await queue.queue_board(session)
+                self.read_at = loop.time()
+            return self.board
+
+
+class _Presence:
+    """Chats whose visitor is connected to this process; while they wait, one statement every
+    HEARTBEAT_SECONDS says they are still there (a visitor gone too long has abandoned)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.chats: dict[int, int] = {}  # chat id → connections
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, chat_id: int) -> None:
+        self.chats[chat_id] = self.chats.get(chat_id, 0) + 1
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._beat())
+
+    def remove(self, chat_id: int) -> None:
+        left = self.chats.get(chat_id, 0) - 1
+        if left > 0:
+            self.chats[chat_id] = left
+        else:
+            self.chats.pop(chat_id, None)
+
+    async def _beat(self) -> None:
+        while self.chats:
+            try:
+                async with self.db.session() as session:
+                    await service.visitor_seen(session, list(self.chats))
+            except Exception:
+                log.exception("chat presence update failed")
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+def _shared(ws: WebSocket) -> tuple[_Board, _Presence]:
+    state = ws.app.state
+    if getattr(state, "chat_board", None) is None:
+        state.chat_board = _Board(state.db)
+        state.chat_presence = _Presence(state.db)
+    return state.chat_board, state.chat_presence
+
+
 class _Visitor:
     """One visitor connection: what it follows and what it has been sent."""
 
@@ -186,10 +249,16 @@ class _Visitor:
         self.last_id = 0
         self.sent: set[int] = set()
         self.lock = asyncio.Lock()  # one replay or send of lines at a time, in id order
+        self.board, self.presence = _shared(ws)
+        self.agent_name: str | None = None
+        self.queue_update: asyncio.Task[None] | None = None
 
     async def follow(self, chat: ChatSession) -> None:
         """Subscribe to the chat, then read what is already stored: nothing falls between."""
         if self.chat is None or self.chat.id != chat.id:
+            if self.chat is not None:
+                self.presence.remove(self.chat.id)
+            self.presence.add(chat.id)
             self.chat = chat
             self.sent.clear()
             await self.sub.add(f"ticket:{chat.ticket_id}", f"chat:{chat.public_id}")
@@ -220,18 +289,21 @@ class _Visitor:
                 if message_ids or len(found) < REPLAY_PAGE:
                     return
 
-    async def state(self) -> None:
+    async def state(self, *, reload: bool = True) -> None:
+        """Send the chat's state; `reload` reads the chat itself again (its own state changed),
+        otherwise only the queue moved and the shared snapshot says where it stands."""
         if self.chat is None:
             await _send(self.ws, {"type": "state", "state": "none"})
             return
-        async with self.db.session(write=False) as session:
-            chat = await session.get(ChatSession, self.chat.id)
-            assert chat is not None
-            self.chat = chat
-            place = await queue.place_in_queue(session, chat)
-            agent = None
-            if chat.agent_id is not None:
-                agent = await _agent_name(session, chat.agent_id)
+        if reload:
+            async with self.db.session(write=False) as session:
+                chat = await session.get(ChatSession, self.chat.id)
+                assert chat is not None
+                self.chat = chat
+                if chat.agent_id is not None:
+                    self.agent_name = await _agent_name(session, chat.agent_id)
+        chat = self.chat
+        place = (await self.board.get()).place(chat) if chat.state == "queued" else None
         await _send(
             self.ws,
             {
@@ -240,9 +312,26 @@ class _Visitor:
                 "state": chat.state,
                 "position": place.position if place else None,
                 "wait_seconds": round(place.wait_seconds) if place and place.wait_seconds else None,
-                "agent": agent,
+                "agent": self.agent_name if chat.agent_id is not None else None,
             },
         )
+
+    def queue_moved(self) -> None:
+        """Coalesce the queue's changes into at most one update a second."""
+        if self.queue_update is None or self.queue_update.done():
+            self.queue_update = asyncio.get_running_loop().create_task(self._queue_moved())
+
+    async def _queue_moved(self) -> None:
+        await asyncio.sleep(_Board.MAX_AGE)
+        if self.chat is not None and self.chat.state == "queued":
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await self.state(reload=False)
+
+    def close(self) -> None:
+        if self.chat is not None:
+            self.presence.remove(self.chat.id)
+        if self.queue_update is not None:
+            self.queue_update.cancel()
 
     async def on_bus(self, topic: str, event: dict[str, Any]) -> None:
         chat = self.chat
@@ -262,7 +351,7 @@ class _Visitor:
                     {"type": "typing", "on": bool(event.get("on")), "name": event.get("name")},
                 )
         elif topic == "chats" and chat.state == "queued" and event.get("type") == "queue":
-            await self.state()
+            self.queue_moved()
 
     async def on_frame(self, text: str) -> None:
         if len(text) > MAX_FRAME:
@@ -339,16 +428,39 @@ class _Visitor:
     async def message(self, frame: dict[str, Any]) -> None:
         if self.chat is None:
             raise NotFound("start a chat first")
-        async with self.db.session() as session:
-            chat = await session.get(ChatSession, self.chat.id)
-            assert chat is not None
-            received = await service.post_message(
-                session, chat, text=frame.get("text"), client_id=frame.get("id")
-            )
+        inbound = service.message_inbound(
+            self.chat, text=frame.get("text"), client_id=frame.get("id")
+        )
+        # Through the intake batcher: concurrent visitors' messages share transactions.
+        prepared = tickets.prepare(inbound, self.db.settings)
+        intake: IntakeBatcher = self.ws.app.state.intake
+        for attempt in range(3):
+            try:
+                received = await intake.submit(prepared)
+                break
+            except IntegrityError:  # the same message, stored concurrently: look again
+                if attempt == 2:
+                    raise
         await _send(
             self.ws, {"type": "ack", "client_id": frame.get("id"), "id": received.message_id}
         )
-        await self.lines([received.message_id])
+        if not received.created:  # stored before: echo what was stored, from the database
+            await self.lines([received.message_id])
+            return
+        # Just stored: echo it without reading it back (its bus event is then a no-op).
+        async with self.lock:
+            if received.message_id not in self.sent:
+                self.sent.add(received.message_id)
+                self.last_id = max(self.last_id, received.message_id)
+                line = service.ChatLine(
+                    id=received.message_id,
+                    client_id=str(frame.get("id")),
+                    author="visitor",
+                    name=self.chat.name,
+                    text=prepared.text,
+                    at=inbound.received_at or utcnow(),
+                )
+                await _send(self.ws, line.as_event())
 
 
 async def _agent_name(session: Any, user_id: int) -> str | None:
@@ -389,10 +501,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
         else:
             await v.state()
         await _send(websocket, {"type": "ready"})
-        tasks = [
-            asyncio.create_task(_visitor_frames(v)),
-            asyncio.create_task(_visitor_heartbeat(v)),
-        ]
+        tasks = [asyncio.create_task(_visitor_frames(v))]
         async for topic, event in sub:
             await v.on_bus(topic, event)
         if sub.overflowed:
@@ -400,6 +509,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        v.close()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -417,15 +527,6 @@ async def _visitor_frames(v: _Visitor) -> None:
         log.exception("chat visitor frame failed")
     finally:
         await v.sub.close()
-
-
-async def _visitor_heartbeat(v: _Visitor) -> None:
-    """While the visitor waits in the queue, their open widget says they are still there."""
-    while True:
-        if v.chat is not None and v.chat.state == "queued":
-            async with v.db.session() as session:
-                await service.visitor_seen(session, v.chat.id)
-        await asyncio.sleep(HEARTBEAT_SECONDS)
 
 
 # --- the agents' socket ------------------------------------------------------------------------

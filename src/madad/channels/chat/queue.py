@@ -87,31 +87,59 @@ class QueuePlace:
     wait_seconds: float | None
 
 
-async def place_in_queue(session: AsyncSession, chat: ChatSession) -> QueuePlace | None:
-    if chat.state != "queued":
-        return None
-    ahead = await session.scalar(
-        select(func.count())
-        .select_from(ChatSession)
-        .where(
-            ChatSession.inbox_id == chat.inbox_id,
-            ChatSession.state == "queued",
-            ChatSession.queued_at < chat.queued_at,
+@dataclass(frozen=True)
+class QueueBoard:
+    """Every inbox's queue at one moment: who waits in which order, recent answer waits, and
+    how many agents are online — one read that serves every waiting visitor of a process."""
+
+    positions: dict[str, int]  # public id → 1-based place in its inbox's queue
+    waits: dict[int, list[float]]  # inbox id → recent answer waits, newest first
+    agents: int
+    at: datetime
+
+    def place(self, chat: ChatSession) -> QueuePlace | None:
+        position = self.positions.get(chat.public_id)
+        if position is None:
+            return None
+        return QueuePlace(
+            position, expected_wait(self.waits.get(chat.inbox_id, []), position, self.agents)
         )
-    )
-    since = utcnow() - RECENT_WINDOW
+
+
+async def queue_board(session: AsyncSession) -> QueueBoard:
+    now = utcnow()
+    positions: dict[str, int] = {}
+    seen: dict[int, int] = {}
     rows = await session.execute(
-        select(ChatSession.queued_at, ChatSession.answered_at)
-        .where(ChatSession.inbox_id == chat.inbox_id, ChatSession.answered_at >= since)
-        .order_by(ChatSession.answered_at.desc())
-        .limit(RECENT_ANSWERS)
+        select(ChatSession.inbox_id, ChatSession.public_id)
+        .where(ChatSession.state == "queued")
+        .order_by(ChatSession.queued_at, ChatSession.id)
     )
-    waits = [(a - q).total_seconds() for q, a in rows.all() if a is not None]
+    for inbox_id, public_id in rows.all():
+        seen[inbox_id] = seen.get(inbox_id, 0) + 1
+        positions[public_id] = seen[inbox_id]
+    waits: dict[int, list[float]] = {}
+    answered = await session.execute(
+        select(ChatSession.inbox_id, ChatSession.queued_at, ChatSession.answered_at)
+        .where(ChatSession.answered_at >= now - RECENT_WINDOW)
+        .order_by(ChatSession.answered_at.desc())
+        .limit(2000)
+    )
+    for inbox_id, queued_at, answered_at in answered.all():
+        mine = waits.setdefault(inbox_id, [])
+        if len(mine) < RECENT_ANSWERS:
+            mine.append((answered_at - queued_at).total_seconds())
     agents = await session.scalar(
         select(func.count()).select_from(ChatAgent).where(ChatAgent.status == "online")
     )
-    position = (ahead or 0) + 1
-    return QueuePlace(position, expected_wait(waits, position, agents or 0))
+    return QueueBoard(positions, waits, agents or 0, now)
+
+
+async def place_in_queue(session: AsyncSession, chat: ChatSession) -> QueuePlace | None:
+    """Where a waiting chat stands (None once it is not waiting)."""
+    if chat.state != "queued":
+        return None
+    return (await queue_board(session)).place(chat)
 
 
 async def agent_row(session: AsyncSession, user_id: int, *, lock: bool = False) -> ChatAgent:
@@ -164,6 +192,9 @@ async def offer_waiting(
     minus chats they hold and offers they have not answered). An offer expires after
     OFFER_SECONDS and goes to the next agent. Returns (session, agent) pairs offered."""
     now = at or utcnow()
+    agents = list(await session.scalars(select(ChatAgent).where(ChatAgent.status == "online")))
+    if not agents:
+        return []  # nobody to offer to: nothing to read or lock
     await lock_keys(session, ["chat-offers"])
     waiting = list(
         await session.scalars(
@@ -174,7 +205,6 @@ async def offer_waiting(
     )
     if not waiting:
         return []
-    agents = list(await session.scalars(select(ChatAgent).where(ChatAgent.status == "online")))
     held = await _active_counts(session)
     expiry = now - timedelta(seconds=OFFER_SECONDS)
     live_offers: dict[int, int] = {}

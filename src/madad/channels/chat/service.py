@@ -263,6 +263,25 @@ async def start_chat(
     return chat, received
 
 
+def message_inbound(
+    chat: ChatSession, *, text: Any, client_id: Any, at: datetime | None = None
+) -> Inbound:
+    """A visitor's message in an open chat, checked, as the ingress takes it."""
+    text = clean_text(text)
+    client_id = clean_client_id(client_id)
+    if chat.state not in OPEN_STATES:
+        raise Conflict("this chat has ended; start a new one")
+    return _inbound(
+        chat.public_id,
+        chat.visitor_id,
+        text=text,
+        client_id=client_id,
+        name=chat.name,
+        language=chat.language,
+        at=at or utcnow(),
+    )
+
+
 async def post_message(
     session: AsyncSession,
     chat: ChatSession,
@@ -272,29 +291,21 @@ async def post_message(
     at: datetime | None = None,
 ) -> Received:
     """A visitor's message in an open chat, stored once per client message id."""
-    text = clean_text(text)
-    client_id = clean_client_id(client_id)
-    if chat.state not in OPEN_STATES:
-        raise Conflict("this chat has ended; start a new one")
     return await tickets.receive(
-        session,
-        _inbound(
-            chat.public_id,
-            chat.visitor_id,
-            text=text,
-            client_id=client_id,
-            name=chat.name,
-            language=chat.language,
-            at=at or utcnow(),
-        ),
+        session, message_inbound(chat, text=text, client_id=client_id, at=at)
     )
 
 
-async def visitor_seen(session: AsyncSession, chat_id: int, at: datetime | None = None) -> None:
-    """A queued visitor is still there (their widget is connected)."""
+async def visitor_seen(
+    session: AsyncSession, chat_ids: Sequence[int], at: datetime | None = None
+) -> None:
+    """Waiting visitors are still there (their widgets are connected): one statement for all
+    of a process's."""
+    if not chat_ids:
+        return
     await session.execute(
         update(ChatSession)
-        .where(ChatSession.id == chat_id, ChatSession.state == "queued")
+        .where(ChatSession.id.in_(list(chat_ids)), ChatSession.state == "queued")
         .values(visitor_seen_at=at or utcnow())
     )
 
