@@ -212,3 +212,49 @@ async def test_the_widget_is_right_to_left_for_an_urdu_visitor(
             await page.screenshot(path=str(ARTIFACTS / "chat-widget-urdu.png"))
             await context.close()
     assert watch.dialogs == [] and watch.errors == [], watch.errors
+
+
+async def test_visitor_on_one_process_agent_on_another_over_redis(
+    settings: Settings, people: tuple[Person, Person], browser: Browser, redis_url: str
+) -> None:
+    admin, ayesha = people
+    env = settings_env(settings.model_copy(update={"redis_url": redis_url}))
+    with spawn_server(env) as one, spawn_server(env) as two:
+        inbox = new_inbox(one, admin)
+        async with serve_app(shop(one, inbox["key"])) as shop_url:
+            agent_context = await browser.new_context()
+            agent, agent_watch = await sign_in(agent_context, two, ayesha)
+            await agent.get_by_label("Availability").select_option("online")
+            await agent.get_by_role("button", name="Save").click()
+            await expect(agent.locator("#chat-page")).to_have_attribute("data-stream-ready", "1")
+
+            visitor_context = await browser.new_context()
+            visitor = await visitor_context.new_page()
+            visitor_watch = Watch(visitor)
+            await visitor.goto(shop_url + "/")
+            await expect(visitor.locator("#madad-chat")).to_have_attribute("data-ready", "1")
+            await visitor.get_by_role("button", name="Chat with us").click()
+            await visitor.get_by_label("Your name").fill("Bilal")
+            await visitor.get_by_label("Your question").fill("Hello from process one")
+            await visitor.get_by_role("button", name="Start chat").click()
+
+            await expect(agent.locator("#waiting-list")).to_contain_text("Bilal")
+            await agent.get_by_role("button", name="Accept chat with Bilal").click()
+            status = visitor.get_by_role("status")
+            await expect(status).to_contain_text("You are chatting with Ayesha Agent.")
+            reply_box = agent.get_by_label("Reply to the visitor")
+            await reply_box.press_sequentially("Hi")
+            await expect(visitor.locator(".typing")).to_have_text("Ayesha Agent is typing…")
+            await reply_box.fill("Answered from process two")
+            await agent.get_by_role("button", name="Send", exact=True).click()
+            log = visitor.get_by_role("log")
+            await expect(log.locator("li.agent")).to_contain_text("Answered from process two")
+            compose = visitor.get_by_role("textbox", name="Message", exact=True)
+            await compose.press_sequentially("Thanks")
+            await expect(agent.locator("#chat-typing")).to_have_text("The visitor is typing…")
+            await compose.press("Enter")
+            await expect(agent.locator("#chat-log")).to_contain_text("Thanks")
+            await agent_context.close()
+            await visitor_context.close()
+    assert visitor_watch.dialogs == [] and visitor_watch.errors == [], visitor_watch.errors
+    assert agent_watch.errors == [], agent_watch.errors
