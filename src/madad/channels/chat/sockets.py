@@ -1,0 +1,510 @@
+"""Chat's WebSockets: the visitor's (the widget) and the agents' (the console).
+
+Visitor socket `/api/v1/chat/visitor?inbox=KEY&token=T&after=N` (JSON text frames; a WebSocket
+is not bound by CORS, so the widget works from any site without credentials):
+  server → visitor  {"type": "hello", "token"}   the visitor's signed token (a new one when T was
+                    missing or forged: an unsigned claim is never trusted)
+                    {"type": "message", "id", "client_id", "from": visitor|agent, "name",
+                     "text", "at"}   a public message of the chat; `after=N` replays those after N
+                    {"type": "state", "state": none|queued|active|ended|abandoned, "position",
+                     "wait_seconds", "agent"}
+                    {"type": "ready"}   the replay is complete
+                    {"type": "ack", "client_id", "id"}   a visitor's message is stored
+                    {"type": "typing", "on", "name"}   the agent is typing
+                    {"type": "error", "code", "detail", "client_id"?}
+  visitor → server  {"type": "start", "id", "text", "name"?, "email"?, "language"?}
+                    {"type": "message", "id", "text"}   the id is the client's: stored once
+                    {"type": "typing", "on": bool}   {"type": "leave"}   {"type": "ping"}
+
+Agent socket `/api/v1/chat/agents/stream` (console session or API token): hears `queue`,
+`offer` and `agents` changes; `{"type": "watch", "session"}` adds a chat's messages, state and
+the visitor's typing; `{"type": "typing", "session", "on"}` tells the visitor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import IntegrityError
+
+from madad.auth.models import User
+from madad.auth.permissions import Actor, Scope
+from madad.bus import Subscription
+from madad.channels.chat import queue, service
+from madad.channels.chat.models import ChatInbox, ChatSession
+from madad.channels.intake import IntakeBatcher
+from madad.db import Database, utcnow
+from madad.errors import MadadError, NotFound, TooLarge
+from madad.tickets import service as tickets
+from madad.web.deps import websocket_actor
+
+log = logging.getLogger("madad.chat")
+router = APIRouter(tags=["chat"])
+MAX_FRAME = 32 * 1024  # characters in one frame from a visitor
+HEARTBEAT_SECONDS = 20.0
+REPLAY_PAGE = 500
+
+
+# --- the visitor's socket ----------------------------------------------------------------------
+
+
+async def _send(ws: WebSocket, payload: dict[str, Any]) -> None:
+    await ws.send_text(orjson.dumps(payload).decode())
+
+
+def _error(exc: MadadError) -> dict[str, Any]:
+    code = "too_large" if isinstance(exc, TooLarge) else type(exc).__name__.lower()
+    return {"type": "error", "code": code, "detail": exc.detail}
+
+
+class _Board:
+    """The process's queue snapshot, read at most once a second however many visitors wait."""
+
+    MAX_AGE = 1.0
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.board: queue.QueueBoard | None = None
+        self.read_at = 0.0
+        self.lock = asyncio.Lock()
+
+    async def get(self) -> queue.QueueBoard:
+        loop = asyncio.get_running_loop()
+        async with self.lock:
+            if self.board is None or loop.time() - self.read_at > self.MAX_AGE:
+                async with self.db.session(write=False) as session:
+                    self.board = await queue.queue_board(session)
+                self.read_at = loop.time()
+            return self.board
+
+
+class _Presence:
+    """Chats whose visitor is connected to this process; while they wait, one statement every
+    HEARTBEAT_SECONDS says they are still there (a visitor gone too long has abandoned)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.chats: dict[int, int] = {}  # chat id → connections
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, chat_id: int) -> None:
+        self.chats[chat_id] = self.chats.get(chat_id, 0) + 1
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._beat())
+
+    def remove(self, chat_id: int) -> None:
+        left = self.chats.get(chat_id, 0) - 1
+        if left > 0:
+            self.chats[chat_id] = left
+        else:
+            self.chats.pop(chat_id, None)
+
+    async def _beat(self) -> None:
+        while self.chats:
+            try:
+                async with self.db.session() as session:
+                    await service.visitor_seen(session, list(self.chats))
+            except Exception:
+                log.exception("chat presence update failed")
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+def _shared(ws: WebSocket) -> tuple[_Board, _Presence]:
+    state = ws.app.state
+    if getattr(state, "chat_board", None) is None:
+        state.chat_board = _Board(state.db)
+        state.chat_presence = _Presence(state.db)
+    return state.chat_board, state.chat_presence
+
+
+class _Visitor:
+    """One visitor connection: what it follows and what it has been sent."""
+
+    def __init__(self, ws: WebSocket, inbox: ChatInbox, visitor_id: str, sub: Subscription) -> None:
+        self.ws = ws
+        self.inbox = inbox
+        self.visitor_id = visitor_id
+        self.sub = sub
+        self.db: Database = ws.app.state.db
+        self.bus = ws.app.state.bus
+        self.chat: ChatSession | None = None
+        self.last_id = 0
+        self.sent: set[int] = set()
+        self.lock = asyncio.Lock()  # one replay or send of lines at a time, in id order
+        self.board, self.presence = _shared(ws)
+        self.agent_name: str | None = None
+        self.queue_update: asyncio.Task[None] | None = None
+
+    async def follow(self, chat: ChatSession) -> None:
+        """Subscribe to the chat, then read what is already stored: nothing falls between."""
+        if self.chat is None or self.chat.id != chat.id:
+            if self.chat is not None:
+                self.presence.remove(self.chat.id)
+            self.presence.add(chat.id)
+            self.chat = chat
+            self.sent.clear()
+            await self.sub.add(f"ticket:{chat.ticket_id}", f"chat:{chat.public_id}")
+            if chat.state == "queued":
+                await self.sub.add("chats")
+        await self.lines()
+        await self.state()
+
+    async def lines(self, message_ids: list[int] | None = None) -> None:
+        if self.chat is None:
+            return
+        async with self.lock:
+            while True:  # page through a long absence
+                async with self.db.session(write=False) as session:
+                    found = await service.visitor_lines(
+                        session,
+                        self.chat,
+                        after_id=0 if message_ids else self.last_id,
+                        message_ids=message_ids,
+                        limit=REPLAY_PAGE,
+                    )
+                for line in found:
+                    if line.id in self.sent or (not message_ids and line.id <= self.last_id):
+                        continue
+                    self.sent.add(line.id)
+                    self.last_id = max(self.last_id, line.id)
+                    await _send(self.ws, line.as_event())
+                if message_ids or len(found) < REPLAY_PAGE:
+                    return
+
+    async def state(self, *, reload: bool = True) -> None:
+        """Send the chat's state; `reload` reads the chat itself again (its own state changed),
+        otherwise only the queue moved and the shared snapshot says where it stands."""
+        if self.chat is None:
+            await _send(self.ws, {"type": "state", "state": "none"})
+            return
+        if reload:
+            async with self.db.session(write=False) as session:
+                chat = await session.get(ChatSession, self.chat.id)
+                assert chat is not None
+                self.chat = chat
+                if chat.agent_id is not None:
+                    self.agent_name = await _agent_name(session, chat.agent_id)
+        chat = self.chat
+        place = (await self.board.get()).place(chat) if chat.state == "queued" else None
+        await _send(
+            self.ws,
+            {
+                "type": "state",
+                "session": chat.public_id,
+                "state": chat.state,
+                "position": place.position if place else None,
+                "wait_seconds": round(place.wait_seconds) if place and place.wait_seconds else None,
+                "agent": self.agent_name if chat.agent_id is not None else None,
+            },
+        )
+
+    def queue_moved(self) -> None:
+        """Coalesce the queue's changes into at most one update a second."""
+        if self.queue_update is None or self.queue_update.done():
+            self.queue_update = asyncio.get_running_loop().create_task(self._queue_moved())
+
+    async def _queue_moved(self) -> None:
+        await asyncio.sleep(_Board.MAX_AGE)
+        if self.chat is not None and self.chat.state == "queued":
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await self.state(reload=False)
+
+    def close(self) -> None:
+        if self.chat is not None:
+            self.presence.remove(self.chat.id)
+        if self.queue_update is not None:
+            self.queue_update.cancel()
+
+    async def on_bus(self, topic: str, event: dict[str, Any]) -> None:
+        chat = self.chat
+        if chat is None:
+            return
+        if topic == f"ticket:{chat.ticket_id}":
+            if event.get("kind") in ("message.received", "message.sent"):
+                message_id = (event.get("data") or {}).get("message_id")
+                if isinstance(message_id, int) and message_id not in self.sent:
+                    await self.lines([message_id])
+        elif topic == f"chat:{chat.public_id}":
+            if event.get("type") == "state":
+                await self.state()
+            elif event.get("type") == "typing" and event.get("from") == "agent":
+                await _send(
+                    self.ws,
+                    {"type": "typing", "on": bool(event.get("on")), "name": event.get("name")},
+                )
+        elif topic == "chats" and chat.state == "queued" and event.get("type") == "queue":
+            self.queue_moved()
+
+    async def on_frame(self, text: str) -> None:
+        if len(text) > MAX_FRAME:
+            await _send(
+                self.ws,
+                {
+                    "type": "error",
+                    "code": "too_large",
+                    "detail": f"a frame is at most {MAX_FRAME} characters",
+                },
+            )
+            return
+        try:
+            frame = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            await _send(self.ws, {"type": "error", "code": "invalid", "detail": "frames are JSON"})
+            return
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        client_id = frame.get("id") if isinstance(frame, dict) else None
+        try:
+            if kind == "ping":
+                await _send(self.ws, {"type": "pong"})
+            elif kind == "start":
+                await self.start(frame)
+            elif kind == "message":
+                await self.message(frame)
+            elif kind == "typing":
+                if self.chat is not None and self.chat.state in service.OPEN_STATES:
+                    await self.bus.publish(
+                        f"chat:{self.chat.public_id}",
+                        {
+                            "type": "typing",
+                            "from": "visitor",
+                            "session": self.chat.public_id,
+                            "on": bool(frame.get("on")),
+                        },
+                    )
+            elif kind == "leave":
+                if self.chat is not None:
+                    async with self.db.session() as session:
+                        chat = await session.get(ChatSession, self.chat.id)
+                        assert chat is not None
+                        await service.leave(session, chat)
+                    await self.state()
+            else:
+                await _send(
+                    self.ws, {"type": "error", "code": "invalid", "detail": "unknown frame"}
+                )
+        except MadadError as exc:
+            error = _error(exc)
+            if isinstance(client_id, str):
+                error["client_id"] = client_id[:64]
+            await _send(self.ws, error)
+
+    async def start(self, frame: dict[str, Any]) -> None:
+        async with self.db.session() as session:
+            chat, received = await service.start_chat(
+                session,
+                self.inbox,
+                self.visitor_id,
+                text=frame.get("text"),
+                client_id=frame.get("id"),
+                name=frame.get("name"),
+                email=frame.get("email"),
+                language=frame.get("language"),
+            )
+        async with self.db.session() as session:
+            await queue.offer_waiting(session)
+        await _send(
+            self.ws, {"type": "ack", "client_id": frame.get("id"), "id": received.message_id}
+        )
+        await self.follow(chat)
+
+    async def message(self, frame: dict[str, Any]) -> None:
+        if self.chat is None:
+            raise NotFound("start a chat first")
+        inbound = service.message_inbound(
+            self.chat, text=frame.get("text"), client_id=frame.get("id")
+        )
+        # Through the intake batcher: concurrent visitors' messages share transactions.
+        prepared = tickets.prepare(inbound, self.db.settings)
+        intake: IntakeBatcher = self.ws.app.state.intake
+        for attempt in range(3):
+            try:
+                received = await intake.submit(prepared)
+                break
+            except IntegrityError:  # the same message, stored concurrently: look again
+                if attempt == 2:
+                    raise
+        await _send(
+            self.ws, {"type": "ack", "client_id": frame.get("id"), "id": received.message_id}
+        )
+        if not received.created:  # stored before: echo what was stored, from the database
+            await self.lines([received.message_id])
+            return
+        # Just stored: echo it without reading it back (its bus event is then a no-op).
+        async with self.lock:
+            if received.message_id not in self.sent:
+                self.sent.add(received.message_id)
+                self.last_id = max(self.last_id, received.message_id)
+                line = service.ChatLine(
+                    id=received.message_id,
+                    client_id=str(frame.get("id")),
+                    author="visitor",
+                    name=self.chat.name,
+                    text=prepared.text,
+                    at=inbound.received_at or utcnow(),
+                )
+                await _send(self.ws, line.as_event())
+
+
+async def _agent_name(session: Any, user_id: int) -> str | None:
+    user = await session.get(User, user_id)
+    return user.name if user else None
+
+
+@router.websocket("/api/v1/chat/visitor")
+async def visitor_socket(websocket: WebSocket) -> None:
+    await websocket.accept()
+    db: Database = websocket.app.state.db
+    params = websocket.query_params
+    raw_after = params.get("after") or "0"
+    if not raw_after.isdigit() or len(raw_after) > 18:
+        await websocket.close(code=4400, reason="after is a message id")
+        return
+    async with db.session(write=False) as session:
+        try:
+            inbox = await service.get_inbox(session, params.get("inbox"))
+        except NotFound:
+            await websocket.close(code=4404, reason="no chat inbox with this key")
+            return
+        secret = service.settings_secret(session)
+        visitor_id = service.visitor_of(secret, inbox.key, params.get("token"))
+        chat = await service.current_chat(session, inbox, visitor_id) if visitor_id else None
+    if visitor_id is None:
+        visitor_id, token = service.issue_visitor_token(secret, inbox.key)
+    else:
+        token = params["token"]
+    sub = await websocket.app.state.bus.subscribe(f"visitor:{inbox.id}:{visitor_id}")
+    v = _Visitor(websocket, inbox, visitor_id, sub)
+    v.last_id = int(raw_after)
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        await _send(websocket, {"type": "hello", "token": token})
+        if chat is not None:
+            await v.follow(chat)
+        else:
+            await v.state()
+        await _send(websocket, {"type": "ready"})
+        tasks = [asyncio.create_task(_visitor_frames(v))]
+        async for topic, event in sub:
+            await v.on_bus(topic, event)
+        if sub.overflowed:
+            await websocket.close(code=4408, reason="fell behind; reconnect and resume")
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        v.close()
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await sub.close()
+
+
+async def _visitor_frames(v: _Visitor) -> None:
+    try:
+        while True:
+            await v.on_frame(await v.ws.receive_text())
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    except Exception:
+        log.exception("chat visitor frame failed")
+    finally:
+        await v.sub.close()
+
+
+# --- the agents' socket ------------------------------------------------------------------------
+
+
+@router.websocket("/api/v1/chat/agents/stream")
+async def agents_socket(websocket: WebSocket) -> None:
+    await websocket.accept()
+    try:
+        actor = await websocket_actor(websocket)
+        actor.require(Scope.tickets_write)
+    except MadadError as exc:
+        await websocket.close(code=4401 if exc.status == 401 else 4403, reason=exc.detail[:120])
+        return
+    db: Database = websocket.app.state.db
+    bus = websocket.app.state.bus
+    sub: Subscription = await bus.subscribe("chats")
+    watching: dict[str, ChatSession] = {}
+    reader: asyncio.Task[None] | None = None
+    try:
+        async with db.session() as session:
+            await queue.offer_waiting(session)
+        await _send(websocket, {"type": "ready"})
+        reader = asyncio.create_task(_agent_frames(websocket, actor, sub, watching))
+        async for topic, event in sub:
+            if topic == "chats":
+                await _send(websocket, event)
+                continue
+            for chat in list(watching.values()):
+                if topic == f"ticket:{chat.ticket_id}" and event.get("kind"):
+                    await _send(
+                        websocket,
+                        {"type": "chat", "session": chat.public_id, "kind": event["kind"]},
+                    )
+                elif topic == f"chat:{chat.public_id}":
+                    if event.get("type") == "typing" and event.get("from") == "visitor":
+                        await _send(websocket, event)
+                    elif event.get("type") == "state":
+                        await _send(
+                            websocket, {"type": "chat", "session": chat.public_id, "kind": "state"}
+                        )
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+        await sub.close()
+
+
+async def _agent_frames(
+    websocket: WebSocket, actor: Actor, sub: Subscription, watching: dict[str, ChatSession]
+) -> None:
+    db: Database = websocket.app.state.db
+    bus = websocket.app.state.bus
+    try:
+        while True:
+            text = await websocket.receive_text()
+            try:
+                frame = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                frame = None
+            kind = frame.get("type") if isinstance(frame, dict) else None
+            public_id = frame.get("session") if isinstance(frame, dict) else None
+            if kind == "ping":
+                await _send(websocket, {"type": "pong"})
+            elif kind == "watch" and isinstance(public_id, str) and len(public_id) <= 32:
+                try:
+                    async with db.session(write=False) as session:
+                        chat = await queue.get_chat(session, actor, public_id)
+                except MadadError as exc:
+                    await _send(websocket, _error(exc))
+                    continue
+                watching[chat.public_id] = chat
+                await sub.add(f"ticket:{chat.ticket_id}", f"chat:{chat.public_id}")
+                await _send(websocket, {"type": "watching", "session": chat.public_id})
+            elif kind == "typing" and isinstance(public_id, str) and public_id in watching:
+                await bus.publish(
+                    f"chat:{public_id}",
+                    {
+                        "type": "typing",
+                        "from": "agent",
+                        "session": public_id,
+                        "name": actor.name,
+                        "on": bool(frame.get("on")),  # type: ignore[union-attr]
+                    },
+                )
+            else:
+                await _send(
+                    websocket, {"type": "error", "code": "invalid", "detail": "unknown frame"}
+                )
+    except (WebSocketDisconnect, RuntimeError):
+        await sub.close()
