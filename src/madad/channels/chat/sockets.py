@@ -455,6 +455,8 @@ async def agents_socket(websocket: WebSocket) -> None:
                         await _send(
                             websocket, {"type": "chat", "session": chat.public_id, "kind": "state"}
                         )
+        if sub.overflowed:  # fell behind: the console reconnects and reloads its fragments
+            await websocket.close(code=4408, reason="fell behind; reconnect")
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

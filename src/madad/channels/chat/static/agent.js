@@ -53,7 +53,7 @@
       var data = JSON.parse(msg.data);
       if (data.type === "ready") {
         page.dataset.streamReady = "1";
-        if (current) send({ type: "watch", session: current });
+        if (current) { send({ type: "watch", session: current }); refresh("madad:chat"); }
         refresh("madad:chats");
       } else if (data.type === "queue" || data.type === "agents" || data.type === "offer") {
         refresh("madad:chats");
