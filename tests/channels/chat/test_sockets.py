@@ -345,3 +345,22 @@ async def test_every_naughty_string_round_trips_through_the_visitor_socket(
             lines = await service.visitor_lines(session, chat, limit=1000)
         assert [x.text for x in lines[1:]] == [s for s in NAUGHTY if s not in refused]
         assert chat.name == name.strip()
+
+
+async def test_a_waiting_visitor_moves_up_when_someone_ahead_leaves(settings: Settings) -> None:
+    async with serve_here(settings) as (base, app):
+        db: Database = app.state.db  # type: ignore[attr-defined]
+        admin = await make_person(db, role=Role.admin)
+        inbox = await new_inbox(base, admin)
+        url = ws(base, "/api/v1/chat/visitor", inbox=inbox["key"])
+        async with connect(url) as first, connect(url) as second:
+            await visitor_hello(first)
+            await visitor_hello(second)
+            await first.send(json.dumps({"type": "start", "id": "a", "text": "first"}))
+            await frames_until(first, is_type("state", state="queued", position=1))
+            await second.send(json.dumps({"type": "start", "id": "b", "text": "second"}))
+            queued = await frames_until(second, is_type("state", state="queued", position=2))
+            await first.send(json.dumps({"type": "leave"}))
+            await frames_until(first, is_type("state", state="abandoned"))
+            moved = await frames_until(second, is_type("state", state="queued", position=1))
+            assert moved[-1]["session"] == queued[-1]["session"]

@@ -114,12 +114,63 @@ class _Presence:
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
 
-def _shared(ws: WebSocket) -> tuple[_Board, _Presence]:
+class _Waiting:
+    """This process's waiting visitors: one subscription to the queue's changes for all of
+    them, and at most one update a second, sent only to those whose place changed (a queue
+    that grows at the back moves nobody ahead)."""
+
+    def __init__(self, bus: Any, board: _Board) -> None:
+        self.bus = bus
+        self.board = board
+        self.visitors: dict[int, _Visitor] = {}
+        self.running = False
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, v: _Visitor) -> None:
+        self.visitors[id(v)] = v
+        if not self.running:
+            self.running = True
+            self.task = asyncio.get_running_loop().create_task(self._watch())
+
+    def remove(self, v: _Visitor) -> None:
+        self.visitors.pop(id(v), None)
+
+    async def _watch(self) -> None:
+        sub: Subscription = await self.bus.subscribe("chats")
+        try:
+            while True:
+                if not self.visitors:
+                    self.running = False  # checked and cleared with no await between
+                    return
+                try:
+                    async with asyncio.timeout(HEARTBEAT_SECONDS):
+                        item = await sub.get()
+                except TimeoutError:
+                    continue
+                if item is None:  # fell behind: subscribe afresh, then update everyone
+                    await sub.close()
+                    sub = await self.bus.subscribe("chats")
+                await asyncio.sleep(_Board.MAX_AGE)  # let a burst of changes pile up
+                while not sub.queue.empty():
+                    sub.queue.get_nowait()
+                board = await self.board.get()
+                for v in list(self.visitors.values()):
+                    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                        await v.moved(board)
+        except Exception:
+            self.running = False
+            log.exception("chat queue watcher failed")
+        finally:
+            await sub.close()
+
+
+def _shared(ws: WebSocket) -> tuple[_Board, _Presence, _Waiting]:
     state = ws.app.state
     if getattr(state, "chat_board", None) is None:
         state.chat_board = _Board(state.db)
+        state.chat_waiting = _Waiting(state.bus, state.chat_board)
         state.chat_presence = _Presence(state.db)
-    return state.chat_board, state.chat_presence
+    return state.chat_board, state.chat_presence, state.chat_waiting
 
 
 class _Visitor:
@@ -136,9 +187,9 @@ class _Visitor:
         self.last_id = 0
         self.sent: set[int] = set()
         self.lock = asyncio.Lock()  # one replay or send of lines at a time, in id order
-        self.board, self.presence = _shared(ws)
+        self.board, self.presence, self.waiting = _shared(ws)
         self.agent_name: str | None = None
-        self.queue_update: asyncio.Task[None] | None = None
+        self.place: tuple[int, int | None] | None = None  # (position, wait) last sent
 
     async def follow(self, chat: ChatSession) -> None:
         """Subscribe to the chat, then read what is already stored: nothing falls between."""
@@ -149,8 +200,6 @@ class _Visitor:
             self.chat = chat
             self.sent.clear()
             await self.sub.add(f"ticket:{chat.ticket_id}", f"chat:{chat.public_id}")
-            if chat.state == "queued":
-                await self.sub.add("chats")
         await self.lines()
         await self.state()
 
@@ -190,7 +239,19 @@ class _Visitor:
                 if chat.agent_id is not None:
                     self.agent_name = await _agent_name(session, chat.agent_id)
         chat = self.chat
-        place = (await self.board.get()).place(chat) if chat.state == "queued" else None
+        if chat.state == "queued":
+            self.waiting.add(self)
+        else:
+            self.waiting.remove(self)
+        await self._send_state(
+            (await self.board.get()).place(chat) if chat.state == "queued" else None
+        )
+
+    async def _send_state(self, place: queue.QueuePlace | None) -> None:
+        assert self.chat is not None
+        chat = self.chat
+        wait = round(place.wait_seconds) if place and place.wait_seconds else None
+        self.place = (place.position, wait) if place else None
         await _send(
             self.ws,
             {
@@ -198,27 +259,26 @@ class _Visitor:
                 "session": chat.public_id,
                 "state": chat.state,
                 "position": place.position if place else None,
-                "wait_seconds": round(place.wait_seconds) if place and place.wait_seconds else None,
+                "wait_seconds": wait,
                 "agent": self.agent_name if chat.agent_id is not None else None,
             },
         )
 
-    def queue_moved(self) -> None:
-        """Coalesce the queue's changes into at most one update a second."""
-        if self.queue_update is None or self.queue_update.done():
-            self.queue_update = asyncio.get_running_loop().create_task(self._queue_moved())
-
-    async def _queue_moved(self) -> None:
-        await asyncio.sleep(_Board.MAX_AGE)
-        if self.chat is not None and self.chat.state == "queued":
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                await self.state(reload=False)
+    async def moved(self, board: queue.QueueBoard) -> None:
+        """The queue changed: tell the visitor only if their own place did."""
+        if self.chat is None or self.chat.state != "queued":
+            return
+        place = board.place(self.chat)
+        if place is None:
+            return  # no longer waiting: their own state event says what became of it
+        wait = round(place.wait_seconds) if place.wait_seconds else None
+        if (place.position, wait) != self.place:
+            await self._send_state(place)
 
     def close(self) -> None:
         if self.chat is not None:
             self.presence.remove(self.chat.id)
-        if self.queue_update is not None:
-            self.queue_update.cancel()
+        self.waiting.remove(self)
 
     async def on_bus(self, topic: str, event: dict[str, Any]) -> None:
         chat = self.chat
@@ -237,8 +297,6 @@ class _Visitor:
                     self.ws,
                     {"type": "typing", "on": bool(event.get("on")), "name": event.get("name")},
                 )
-        elif topic == "chats" and chat.state == "queued" and event.get("type") == "queue":
-            self.queue_moved()
 
     async def on_frame(self, text: str) -> None:
         if len(text) > MAX_FRAME:
