@@ -24,8 +24,7 @@ from madad.channels.email import views as email_views
 from madad.channels.hours import api as hours_api
 from madad.channels.hours import views as hours_views
 from madad.channels.phone import api as phone_api
-from madad.channels.phone import callbacks_api
-from madad.channels.phone import callbacks_views
+from madad.channels.phone import callbacks_api, callbacks_views
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views

@@ -69,6 +69,8 @@ def scope_label(scope: str) -> str:
         "webhooks:manage": i18n.gettext("manage webhooks"),
         "reports:read": i18n.gettext("read reports"),
         "channels:manage": i18n.gettext("manage channels (mailboxes, chat, phone)"),
+        "kb:read": i18n.gettext("read knowledge-base drafts and internal articles"),
+        "kb:write": i18n.gettext("write and publish knowledge-base articles"),
     }
     return labels.get(scope, scope)
 
