@@ -1,5 +1,6 @@
 """The wallboard: waiting contacts, longest wait, today's service level and the last hour's
-ASA, agents signed in and on a contact — from live-contact facts, per queue."""
+ASA, agents signed in and on a contact — from live-contact facts, per queue — and callbacks
+due today and overdue."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import httpx
 
 from madad.activity import service as facts
 from madad.auth.models import Role
+from madad.auth.permissions import SYSTEM
+from madad.channels.hours import calendar as cal
+from madad.channels.hours import service as hours
+from madad.channels.phone import callbacks
 from madad.db import Database
 from madad.metrics import wallboard
 from tests.conftest import make_person
@@ -62,3 +67,29 @@ async def test_the_wallboard_counts_what_is_happening(
     panel = await browser.get("/wallboard/panel")
     assert panel.status_code == 200 and "<html" not in panel.text
     assert "33.3 %" in panel.text
+
+
+async def test_the_wallboard_counts_callbacks_due_today_and_overdue(db: Database) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    then = now - timedelta(hours=3)
+    async with db.session() as session:
+        always = {d: ["00:00-24:00"] for d in cal.WEEKDAYS}
+        await hours.create_queue(
+            session, SYSTEM, name="billing", time_zone="UTC", weekly_hours=always
+        )
+        for i, (asked, start) in enumerate([
+            (then, then + timedelta(minutes=10)),  # its window ended 2 h 20 min ago: overdue
+            (now, now + timedelta(minutes=5)),  # due in 35 minutes
+            (now, now + timedelta(days=2)),  # not today
+        ]):  # fmt: skip
+            request = callbacks.CallbackRequest(
+                f"Caller {i}", f"+92 333 000000{i}", start, start + timedelta(minutes=30)
+            )
+            await callbacks.request_callback(session, "billing", request, now=asked)
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    due_today = 1 + (now + timedelta(minutes=35) < tomorrow)
+    async with db.session(write=False) as session:
+        b = await wallboard.board(session, now)
+        other = await wallboard.board(session, now, "sales")
+    assert (b.callbacks_due, b.callbacks_overdue) == (due_today, 1)
+    assert (other.callbacks_due, other.callbacks_overdue) == (0, 0)

@@ -1,6 +1,7 @@
 """The wallboard's figures, live: who is waiting now and for how long, today's service level,
-the last hour's speed of answer, and which agents are signed in or on a contact. Computed from
-today's live-contact facts with the same definitions as every report."""
+the last hour's speed of answer, which agents are signed in or on a contact, and the callbacks
+due today and overdue. Computed from today's live-contact facts with the same definitions as
+every report."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.activity.models import Activity
 from madad.auth.models import User, WebSession
+from madad.channels.phone.callbacks_models import ACTIVE, Callback
 from madad.metrics import definitions as d
 
 ONLINE_WINDOW = timedelta(minutes=5)
@@ -30,6 +32,8 @@ class Board:
     asa_last_hour: float | None
     online: list[str]
     on_contact: list[str]
+    callbacks_due: int = 0  # active callbacks due by the end of today (overdue ones included)
+    callbacks_overdue: int = 0
 
 
 async def board(session: AsyncSession, now: datetime, queue: str | None = None) -> Board:
@@ -78,6 +82,13 @@ async def board(session: AsyncSession, now: datetime, queue: str | None = None) 
     names = dict(
         (await session.execute(select(User.id, User.name).where(User.id.in_(busy_ids)))).all()
     )
+    due = select(func.count(Callback.id)).where(
+        Callback.status.in_(ACTIVE), Callback.due_at < start + timedelta(days=1)
+    )
+    if queue:
+        due = due.where(Callback.queue == queue)
+    callbacks_due = await session.scalar(due) or 0
+    callbacks_overdue = await session.scalar(due.where(Callback.due_at <= now)) or 0
     return Board(
         queue=queue,
         queues=queues,
@@ -90,4 +101,6 @@ async def board(session: AsyncSession, now: datetime, queue: str | None = None) 
         asa_last_hour=asa.mean,
         online=[name for _id, name in online],
         on_contact=sorted(names.values()),
+        callbacks_due=callbacks_due,
+        callbacks_overdue=callbacks_overdue,
     )
