@@ -111,7 +111,8 @@ async def test_a_customer_searches_reads_and_votes(
 
         await page.goto(f"{base}/help/ur")
         await expect(page.locator("html")).to_have_attribute("dir", "rtl")
-        await page.get_by_label("Search the help centre").press_sequentially("پاس ور", delay=60)
+        box = page.get_by_label("مرکزِ معاونت میں تلاش کریں")  # "Search the help centre"
+        await box.press_sequentially("پاس ور", delay=60)
         await expect(page.locator(".help-suggestion").first).to_contain_text(
             "پاس ورڈ دوبارہ ترتیب دیں"
         )
