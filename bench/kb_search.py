@@ -1,6 +1,7 @@
 """Knowledge-base search relevance and latency on SQLite and PostgreSQL.
 
   python bench/kb_search.py [--seed 7] [--rounds 5] [--sqlite-only] [--postgres-url URL]
+  python bench/kb_search.py --bot [--seed 7]     # the answer bot's threshold table
 
 Generates a knowledge base of realistic support articles (deterministic for a seed: billing,
 accounts and passwords, security and single sign-on, shipping, returns, integrations, the apps,
@@ -39,7 +40,7 @@ from madad.auth.permissions import actor_for
 from madad.bus import MemoryBus
 from madad.config import Settings
 from madad.db import Database
-from madad.kb import service
+from madad.kb import bot, service
 from madad.kb.service import Text
 
 COMMAND = "python bench/kb_search.py"
@@ -772,6 +773,41 @@ URDU_QUESTIONS: list[tuple[str, list[str]]] = [
 ]
 
 
+# Questions the knowledge base does not answer (for the answer bot: it should offer nothing).
+UNANSWERABLE: list[str] = [
+    "can i bring my dog to your office",
+    "what is the weather in lahore today",
+    "do you sell second hand cars",
+    "my neighbour is too loud at night",
+    "recipe for chicken biryani",
+    "who won the cricket match yesterday",
+    "are you hiring software engineers",
+    "how do i apply for a job at your company",
+    "can you recommend a good dentist",
+    "what is your ceo's favourite colour",
+    "is there parking at your head office",
+    "the train to karachi is late",
+    "i want to book a hotel room in islamabad",
+    "how many calories are in a mango",
+    "translate this poem into french",
+    "my cat will not eat its food",
+    "what time does the bank open on friday",
+    "help me write a birthday message for my mother",
+    "how do i fix a leaking kitchen tap",
+    "why is the sky blue",
+    "please sponsor our school football team",
+    "invest in our startup",
+    "what is the capital of australia",
+    "i lost my umbrella on the bus",
+    "do you have a franchise in dubai",
+    "can i pay my electricity bill here",
+    "how tall is mount everest",
+    "my washing machine makes a loud noise",
+    "اسلام آباد میں موسم کیسا ہے",
+    "کرکٹ میچ کس نے جیتا",
+]
+
+
 def typo(rng: random.Random, word: str) -> str:
     """One realistic slip in a word: a dropped, doubled or swapped letter."""
     i = rng.randrange(1, len(word) - 1)
@@ -889,6 +925,98 @@ async def measure(db: Database, ids: dict[str, int], queries: list[Case], rounds
     )
 
 
+# --- the answer bot ----------------------------------------------------------------------------
+
+THRESHOLDS = [round(0.30 + 0.05 * i, 2) for i in range(14)]  # 0.30 … 0.95
+SIGN_OFFS = ["Thanks,\nAli", "Regards,\nSana Khan", "Thank you", "Best,\nOmar"]
+
+
+def bot_cases(seed: int) -> tuple[list[Case], list[Case]]:
+    """(answerable, unanswerable): the bench's queries, the questions again as short emails
+    (greeting and sign-off around them), and questions the knowledge base does not answer."""
+    rng = random.Random(seed + 2)
+    answerable = cases(seed)
+    for q, expected in QUESTIONS:
+        mail = f"Hi,\n\n{q[0].upper() + q[1:]}?\n\n{rng.choice(SIGN_OFFS)}"
+        answerable.append(Case(mail, "en", expected, "email"))
+    unanswerable = [Case(q, "ur" if not q.isascii() else "en", [], "none") for q in UNANSWERABLE]
+    return answerable, unanswerable
+
+
+@dataclass
+class BotRow:
+    threshold: float
+    answered: float  # share of answerable questions given an offer
+    precision: float  # share of offers holding an expected article
+    false_offers: float  # share of unanswerable questions given an offer
+    offers: int
+
+
+async def measure_bot(
+    db: Database, ids: dict[str, int], answerable: list[Case], unanswerable: list[Case]
+) -> tuple[list[BotRow], dict[str, dict[float, tuple[int, int]]]]:
+    """Offer (at every threshold at once: each question's three most confident candidates),
+    then count per threshold."""
+    offered: list[tuple[Case, list[tuple[int, float]]]] = []
+    for case in answerable + unanswerable:
+        async with db.session(write=False) as session:
+            got = await bot.suggest(session, case.q, lang=case.lang, threshold=0.0)
+        offered.append((case, [(s.article_id, s.score) for s in got]))
+    rows = []
+    kinds: dict[str, dict[float, tuple[int, int]]] = {}
+    for t in THRESHOLDS:
+        answered = right = wrong_offers = 0
+        for case, got in offered:
+            shown = [a for a, score in got if score >= t]
+            if case.kind == "none":
+                wrong_offers += bool(shown)
+                continue
+            ok = any(a in {ids[e] for e in case.expected} for a in shown)
+            answered += bool(shown)
+            right += ok
+            good, total = kinds.setdefault(case.kind, {}).get(t, (0, 0))
+            kinds[case.kind][t] = (good + ok, total + 1)
+        rows.append(
+            BotRow(
+                t,
+                answered / len(answerable),
+                right / answered if answered else 1.0,
+                wrong_offers / len(unanswerable),
+                answered + wrong_offers,
+            )
+        )
+    return rows, kinds
+
+
+def report_bot(
+    name: str,
+    answerable: list[Case],
+    unanswerable: list[Case],
+    rows: list[BotRow],
+    kinds: dict[str, dict[float, tuple[int, int]]],
+) -> None:
+    print(
+        f"{name}: answer bot over {len(answerable)} answerable questions "
+        f"(incl. {sum(c.kind == 'email' for c in answerable)} as emails) and "
+        f"{len(unanswerable)} the knowledge base does not answer"
+    )
+    print(
+        "  threshold  answered  precision*  offers to unanswerable"
+        "   (* offers with an expected article)"
+    )
+    for r in rows:
+        mark = "  ← bot.THRESHOLD" if abs(r.threshold - bot.THRESHOLD) < 1e-9 else ""
+        print(
+            f"  {r.threshold:9.2f}  {r.answered:8.1%}  {r.precision:10.1%}  "
+            f"{r.false_offers:8.1%}{mark}"
+        )
+    chosen = min(THRESHOLDS, key=lambda t: abs(t - bot.THRESHOLD))
+    per_kind = ", ".join(
+        f"{k} {v[chosen][0]}/{v[chosen][1]}" for k, v in sorted(kinds.items()) if chosen in v
+    )
+    print(f"  answered rightly at {chosen:.2f}: {per_kind}")
+
+
 def report(name: str, docs: list[Doc], queries: list[Case], o: Outcome, show: int) -> None:
     articles = len(docs)
     urdu_count = sum(1 for d in docs if d.ur)
@@ -916,10 +1044,17 @@ async def run_sqlite(docs: list[Doc], queries: list[Case], args: argparse.Namesp
         db = Database(settings, bus=MemoryBus())
         try:
             ids = await load(db, docs)
-            outcome = await measure(db, ids, queries, args.rounds)
+            if args.bot:
+                answerable, unanswerable = bot_cases(args.seed)
+                rows, kinds = await measure_bot(db, ids, answerable, unanswerable)
+            else:
+                outcome = await measure(db, ids, queries, args.rounds)
         finally:
             await db.dispose()
-    report("SQLite (FTS5)", docs, queries, outcome, args.show_misses)
+    if args.bot:
+        report_bot("SQLite (FTS5)", answerable, unanswerable, rows, kinds)
+    else:
+        report("SQLite (FTS5)", docs, queries, outcome, args.show_misses)
 
 
 async def run_postgres(
@@ -940,10 +1075,17 @@ async def run_postgres(
                 ids = await load(db, docs)
                 async with db.engine.begin() as conn:
                     await conn.execute(text("ANALYZE kb_search"))
-                outcome = await measure(db, ids, queries, args.rounds)
+                if args.bot:
+                    answerable, unanswerable = bot_cases(args.seed)
+                    rows, kinds = await measure_bot(db, ids, answerable, unanswerable)
+                else:
+                    outcome = await measure(db, ids, queries, args.rounds)
             finally:
                 await db.dispose()
-        report("PostgreSQL (tsvector + GIN)", docs, queries, outcome, args.show_misses)
+        if args.bot:
+            report_bot("PostgreSQL (tsvector + GIN)", answerable, unanswerable, rows, kinds)
+        else:
+            report("PostgreSQL (tsvector + GIN)", docs, queries, outcome, args.show_misses)
     finally:
         async with admin.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
@@ -966,7 +1108,8 @@ async def main(args: argparse.Namespace) -> None:
         await run_postgres(url, docs, queries, args)
     else:
         print("PostgreSQL: skipped (set MADAD_BENCH_POSTGRES_URL or pass --postgres-url)")
-    print(f"  reproduce: {COMMAND} --seed {args.seed} --rounds {args.rounds}")
+    mode = " --bot" if args.bot else f" --rounds {args.rounds}"
+    print(f"  reproduce: {COMMAND} --seed {args.seed}{mode}")
 
 
 if __name__ == "__main__":
@@ -976,4 +1119,10 @@ if __name__ == "__main__":
     parser.add_argument("--postgres-url", default=None)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--show-misses", type=int, default=15)
+    parser.add_argument(
+        "--bot",
+        action="store_true",
+        help="the answer bot instead: for candidate thresholds, the share of questions "
+        "answered, the precision of the offers and the offers to unanswerable questions",
+    )
     asyncio.run(main(parser.parse_args()))
