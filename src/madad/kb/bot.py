@@ -207,7 +207,8 @@ def content_words(question: str, language: str) -> list[str]:
     message."""
     chatter = CHATTER.get(language, frozenset()) | CHATTER["en"]
     terms = search.terms_of(question_of(question), language)
-    return [t for t in terms if t not in chatter]
+    # One letter alone is the tail of a contraction ("can't", "I'm"), not a word.
+    return [t for t in terms if t not in chatter and (len(t) > 1 or t.isdigit())]
 
 
 # --- fetching (the database around the decision) ------------------------------------------

@@ -39,9 +39,11 @@ from madad.channels.email.threads import (
     reply_subject,
 )
 from madad.config import Settings
-from madad.contacts.models import ContactIdentity
+from madad.contacts.models import Contact, ContactIdentity
 from madad.db import utcnow
 from madad.files import FileStore
+from madad.kb import bot
+from madad.kb.content import LANGUAGES
 from madad.tickets import service as tickets
 from madad.tickets.delivery import register_deliverer
 from madad.tickets.models import Attachment, Message, Ticket
@@ -217,6 +219,9 @@ class Plan:
     done: bool = False  # already sent
     error: str | None = None  # cannot be sent at all
     record_id: int | None = None  # the record queued with it (acknowledgements)
+    suggestions: list[bot.Suggestion] = field(default_factory=list)  # the bot's, in an ack
+    contact_id: int | None = None
+    language: str = "en"
 
 
 async def _latest_inbound(session: AsyncSession, ticket_id: int) -> EmailRecord | None:
@@ -400,15 +405,33 @@ def check_template(source: str) -> str | None:
     return None
 
 
-def render_ack(box: Mailbox, *, ticket_id: int, subject: str, name: str | None) -> tuple[str, str]:
-    """The acknowledgement's subject and text from the mailbox's templates (sandboxed Jinja)."""
+ARTICLES_HEADING = "These articles in our help centre may already answer your question:"
+
+
+def render_ack(
+    box: Mailbox,
+    *,
+    ticket_id: int,
+    subject: str,
+    name: str | None,
+    articles: list[tuple[str, str]] | None = None,
+) -> tuple[str, str]:
+    """The acknowledgement's subject and text from the mailbox's templates (sandboxed Jinja).
+
+    `articles` are the answer bot's (title, absolute URL): a template that names `articles`
+    places them itself; otherwise they are listed after its text."""
     values = {
         "ticket_id": ticket_id,
         "subject": subject,
         "name": name or "",
         "mailbox": box.display_name or box.name,
+        "articles": [{"title": t, "url": u} for t, u in articles or []],
     }
-    text = _templates.from_string(box.ack_text or DEFAULT_ACK_TEXT).render(values)
+    source = box.ack_text or DEFAULT_ACK_TEXT
+    text = _templates.from_string(source).render(values)
+    if articles and "articles" not in source:
+        listed = "\n".join(f"- {title}\n  {url}" for title, url in articles)
+        text = f"{text.rstrip()}\n\n{ARTICLES_HEADING}\n\n{listed}\n"
     title = (
         _templates.from_string(box.ack_subject).render(values)
         if box.ack_subject
@@ -447,7 +470,15 @@ async def plan_ack(
         select(EmailRecord).where(EmailRecord.message_id == message_id).limit(1)
     )
     name = message.meta.get("email", {}).get("from_name") if message.meta else None
-    subject, text = render_ack(box, ticket_id=ticket.id, subject=ticket.subject, name=name)
+    language, suggestions = await _bot_answers(session, ticket, message, settings)
+    base = (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    subject, text = render_ack(
+        box,
+        ticket_id=ticket.id,
+        subject=ticket.subject,
+        name=name,
+        articles=[(s.title, bot.public_url(base, s)) for s in suggestions],
+    )
     parent_id = inbound.rfc_message_id if inbound else None
     return Plan(
         outgoing=Outgoing(
@@ -471,7 +502,21 @@ async def plan_ack(
         mailbox=box,
         ticket_id=ticket.id,
         record_id=record.id,
+        suggestions=suggestions,
+        language=language,
+        contact_id=ticket.contact_id,
     )
+
+
+async def _bot_answers(
+    session: AsyncSession, ticket: Ticket, message: Message, settings: Settings
+) -> tuple[str, list[bot.Suggestion]]:
+    """The answer bot's articles for the email's question (its text, then its subject), in
+    the customer's language when the knowledge base has it."""
+    contact = await session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    language = contact.language if contact and contact.language in LANGUAGES else "en"
+    question = f"{bot.question_of(message.text or '')}\n{ticket.subject or ''}"
+    return language, await bot.suggest(session, question, lang=language)
 
 
 async def _complete_ack(
@@ -516,6 +561,15 @@ async def send_ack(ctx: jobs.JobContext) -> None:
             return
         raise jobs.RetryLater(str(exc)) from exc
     await _complete_ack(ctx.session, plan, "sent", message.as_bytes(), store)
+    if plan.suggestions:
+        bot.record_offered(
+            ctx.session,
+            plan.suggestions,
+            channel=CHANNEL,
+            language=plan.language,
+            ticket_id=plan.ticket_id,
+            contact_id=plan.contact_id,
+        )
     facts.record(
         ctx.session,
         "email.auto_replied",
