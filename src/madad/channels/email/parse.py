@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser, HeaderParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
 
 MAX_DEPTH = 12
@@ -36,6 +37,34 @@ _CHARSET_ALIASES = {
     "iso-8859-6-e": "iso-8859-6",
     "arabic": "iso-8859-6",
 }
+
+
+class _ReadingPolicy(EmailPolicy):
+    """`policy.default`, with each distinct header parsed once.
+
+    The stdlib parses a header's value again on every read, and a message's Content-Type alone
+    is read a dozen times while it is parsed and walked (is_multipart, get_content_maintype,
+    get_param, get_filename...): that was most of the time of ingesting an email. Parsed
+    headers are immutable values, so one (name, raw value) pair can share its parsed value.
+    """
+
+    def header_fetch_parse(self, name: str, value: str):  # type: ignore[no-untyped-def]
+        if hasattr(value, "name") or len(value) > _CACHED_HEADER_LENGTH:
+            return super().header_fetch_parse(name, value)
+        key = (name, value)
+        parsed = _PARSED_HEADERS.get(key)
+        if parsed is None:
+            parsed = super().header_fetch_parse(name, value)
+            if len(_PARSED_HEADERS) >= _CACHED_HEADERS:
+                _PARSED_HEADERS.clear()
+            _PARSED_HEADERS[key] = parsed
+        return parsed
+
+
+_CACHED_HEADERS = 4096
+_CACHED_HEADER_LENGTH = 2000
+_PARSED_HEADERS: dict[tuple[str, str], object] = {}
+READING = _ReadingPolicy()
 
 
 @dataclass(frozen=True)
@@ -373,7 +402,7 @@ def _walk(part: Message, out: _Collected, warnings: list[str], depth: int) -> No
         return
     if ctype == "text/rfc822-headers":
         out.report = out.report or DeliveryReport()
-        original = HeaderParser(policy=policy.default).parsestr(_text_of(part, warnings))
+        original = HeaderParser(policy=READING).parsestr(_text_of(part, warnings))
         out.report.original_message_id = out.report.original_message_id or normalise_id(
             header(original, "Message-ID")
         )
@@ -435,7 +464,7 @@ def _delivery_status(part: Message) -> list[FailedRecipient]:
     blocks = part.get_payload()
     if not isinstance(blocks, list):
         text = blocks if isinstance(blocks, str) else ""
-        blocks = [HeaderParser(policy=policy.default).parsestr(b) for b in text.split("\n\n")]
+        blocks = [HeaderParser(policy=READING).parsestr(b) for b in text.split("\n\n")]
     out: list[FailedRecipient] = []
     for block in blocks:
         if not isinstance(block, Message):
@@ -539,7 +568,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         warnings.append("the message is empty")
         return result
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(policy=READING).parsebytes(raw)
     except Exception as exc:  # the parser is lenient; this is a last resort
         warnings.append(f"the message could not be parsed: {type(exc).__name__}")
         result.text = decode_bytes(raw, None, warnings, "message")
@@ -567,6 +596,11 @@ def parse_email(raw: bytes) -> ParsedEmail:
     if result.sender is None:
         warnings.append("no usable From address")
     return result
+
+
+def parse_many(raws: list[bytes]) -> list[ParsedEmail]:
+    """`parse_email` of each (a worker process's task in bulk imports)."""
+    return [parse_email(raw) for raw in raws]
 
 
 def _lines(text: str) -> str:
