@@ -28,6 +28,7 @@ class StoredBlob:
 class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._folders: set[Path] = set()  # folders known to exist (a mkdir per blob is a syscall)
 
     def path_of(self, key: str) -> Path:
         if not re.fullmatch(r"[0-9a-f]{64}", key):
@@ -38,7 +39,9 @@ class FileStore:
         digest = hashlib.sha256(data).hexdigest()
         path = self.path_of(digest)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:

@@ -126,12 +126,27 @@ async def ingest_many(
     *,
     store: FileStore | None = None,
     also: AlsoWrite | None = None,
+    parsed: Sequence[ParsedEmail] | None = None,
 ) -> list[Ingested]:
     """Store a batch of emails in one transaction, in order; retried when a concurrent writer
-    (another poller, the same email through another source) stored something first."""
+    (another poller, the same email through another source) stored something first.
+
+    `parsed` is what `parse_arrival` made of the arrivals, where the caller parsed them
+    elsewhere (`bulk.ingest_batches` does, in a worker process)."""
     settings = db.settings
     files = store or FileStore(settings.files_dir)
-    items = [_parse(a, files) for a in arrivals]
+    # The raw emails are written (and fsync'd, which releases the GIL) on threads while this
+    # one parses them: the disk's wait and the parser's work overlap.
+    writes = [asyncio.ensure_future(asyncio.to_thread(files.put, a.raw)) for a in arrivals]
+    try:
+        if parsed is None:
+            parsed = [parse_arrival(a) for a in arrivals]
+    finally:
+        blobs = await asyncio.gather(*writes)
+    items = [
+        _Item(a, p, _external_id(p), blob.key, warnings=list(p.warnings))
+        for a, p, blob in zip(arrivals, parsed, blobs, strict=True)
+    ]
     for attempt in range(4):
         try:
             async with db.session() as session:
@@ -149,11 +164,11 @@ async def ingest_many(
     raise AssertionError("unreachable")
 
 
-def _parse(arrival: Arrival, files: FileStore) -> _Item:
+def parse_arrival(arrival: Arrival) -> ParsedEmail:
+    """The parsed email, with what the envelope says of its sender."""
     parsed = parse_email(arrival.raw)
     parsed.envelope_sender = arrival.envelope_sender
-    blob = files.put(arrival.raw)
-    return _Item(arrival, parsed, _external_id(parsed), blob.key, warnings=list(parsed.warnings))
+    return parsed
 
 
 async def store_batch(
