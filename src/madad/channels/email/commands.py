@@ -19,9 +19,9 @@ from rich.table import Table
 
 from madad.auth.permissions import SYSTEM
 from madad.bus import make_bus
-from madad.channels.email import service, smtp_server
+from madad.channels.email import bulk, service, smtp_server
 from madad.channels.email.imap import poll_mailbox
-from madad.channels.email.ingest import Arrival, ingest_many
+from madad.channels.email.ingest import Arrival
 from madad.config import Settings, get_settings
 from madad.db import Database
 from madad.errors import MadadError
@@ -106,21 +106,24 @@ def ingest_files(
     counts: Counter[str] = Counter()
 
     async def work(db: Database, s: Settings) -> None:
-        store = FileStore(s.files_dir)
-        with Progress(console=err) as progress:
-            task = progress.add_task("importing", total=len(files))
+        def batches() -> Iterator[list[Arrival]]:
             for start in range(0, len(files), BATCH):
-                chunk = files[start : start + BATCH]
                 arrivals = []
-                for f in chunk:
+                for f in files[start : start + BATCH]:
                     raw = f.read_bytes()
                     if len(raw) > s.email_max_message_bytes:
                         counts["too large (skipped)"] += 1
+                        progress.advance(task)
                         continue
                     arrivals.append(Arrival(raw, "file", mailbox_id=mailbox, backfill=keep_dates))
-                for r in await ingest_many(db, arrivals, store=store):
-                    counts[r.disposition] += 1
-                progress.advance(task, len(chunk))
+                yield arrivals
+
+        with Progress(console=err) as progress:
+            task = progress.add_task("importing", total=len(files))
+            stored = bulk.ingest_batches(db, batches(), store=FileStore(s.files_dir))
+            async for batch, results in stored:
+                counts.update(r.disposition for r in results)
+                progress.advance(task, len(batch))
 
     _run(work)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"
