@@ -29,17 +29,39 @@ async def current_txid(session: AsyncSession) -> int:
 
 
 async def visible_horizon(session: AsyncSession) -> int | None:
-    """Every transaction with an id below this one has finished (PostgreSQL); None on SQLite.
+    """Every transaction of this database with an id below this one has finished
+    (PostgreSQL); None on SQLite.
 
     A reader that only consumes rows written below the horizon, ordered by (txid, id), never
-    skips a row that commits late: ids are handed out at insert, not at commit.
+    skips a row that commits late: ids are handed out at insert, not at commit. Transaction
+    ids are cluster-wide, but only this database's transactions write its rows: a long
+    transaction in another database of the server holds nothing back. (Where this role may
+    not see another role's sessions here, the cluster-wide horizon is used instead.)
     """
     if not is_postgres(session):
         return None
-    row = await session.execute(
-        text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-    )
-    return row.scalar_one()
+    # pg_stat_activity is read once per transaction and kept: read it afresh, or a transaction
+    # that began since would be missed.
+    await session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    row = (await session.execute(_HORIZON)).one()
+    xmin, xmax, running, hidden = row
+    if hidden or running is None:
+        return xmin if hidden else xmax
+    # backend_xid is 32 bits; widen it into the epoch of the snapshot (an id above the
+    # snapshot's low 32 bits began in the epoch before).
+    epoch, low = xmax >> 32, xmax & 0xFFFFFFFF
+    full = [((epoch - (x > low)) << 32) | x for x in running]
+    return min(xmax, *full)
+
+
+_HORIZON = text(
+    "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint,"
+    " (SELECT array_agg(a.backend_xid::text::bigint) FROM pg_stat_activity AS a"
+    "   WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL),"
+    " (SELECT count(*) > 0 FROM pg_stat_activity AS a"
+    "   WHERE a.datname = current_database() AND a.query = '<insufficient privilege>')"
+    " FROM pg_current_snapshot() AS s"
+)
 
 
 async def lock_keys(session: AsyncSession, keys: list[str]) -> None:

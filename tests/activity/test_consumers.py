@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,3 +89,24 @@ async def test_a_fact_that_commits_late_is_not_skipped(db: Database) -> None:
     assert kinds.count("test.slow") == 1 and kinds.count("test.fast") == 1
     assert kinds.index("test.slow") < kinds.index("test.fast")
     assert slow_id < max(i for i, k in seen if k == "test.fast")
+
+
+@pytest.mark.parametrize("dialect", ["postgres"])  # SQLite: a database per file, nothing shared
+async def test_a_long_transaction_in_another_database_holds_nothing_back(db: Database) -> None:
+    """Transaction ids are shared by every database of a PostgreSQL server; a writer that stays
+    open elsewhere (another application, a migration, a report) must not stall Madad's
+    consumers."""
+    url = db.settings.database_url.replace("+asyncpg", "")
+    other = await asyncpg.connect(url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        elsewhere = other.transaction()
+        await elsewhere.start()
+        await other.fetchval("SELECT pg_current_xact_id()")  # holds a transaction id open
+        seen.clear()
+        async with db.session() as session:
+            facts.record(session, "test.meanwhile")
+        await consume(db)
+        assert [k for _, k in seen] == ["test.meanwhile"]
+        await elsewhere.rollback()
+    finally:
+        await other.close()
