@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from madad import migrate
@@ -86,30 +87,55 @@ class PgSchema:
 
 @pytest.fixture(scope="session")
 def pg_schema() -> Iterator[PgSchema | None]:
-    """A fresh schema, migrated once, for this test session (dropped at the end)."""
+    """A database of its own for this test session, with a fresh schema migrated once (both
+    dropped at the end); a schema in MADAD_TEST_POSTGRES_URL's database where this role may not
+    create databases.
+
+    Its own database, because PostgreSQL's transaction ids are shared by the whole server: the
+    fact consumers wait for the transactions of their database, and another test session's in
+    the same database would hold this one's consumers back."""
     if not POSTGRES_URL:
         yield None
         return
-    schema = f"madad_test_{uuid.uuid4().hex[:10]}"
+    name = f"madad_test_{uuid.uuid4().hex[:10]}"
+    schema = name
+    server = POSTGRES_URL.rsplit("/", 1)[0]
+    url = POSTGRES_URL
 
     async def setup() -> None:
-        engine = create_async_engine(POSTGRES_URL)
+        nonlocal url
+        admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            url = f"{server}/{name}"
+        except DBAPIError:
+            pass  # no CREATEDB: share the configured database
+        finally:
+            await admin.dispose()
+        engine = create_async_engine(url)
         async with engine.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         await engine.dispose()
         await migrate.upgrade_async(
-            Settings(database_url=POSTGRES_URL, database_schema=schema, _env_file=None)  # type: ignore[call-arg]
+            Settings(database_url=url, database_schema=schema, _env_file=None)  # type: ignore[call-arg]
         )
 
     async def teardown() -> None:
-        engine = create_async_engine(POSTGRES_URL)
-        async with engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await engine.dispose()
+        if url == POSTGRES_URL:
+            engine = create_async_engine(POSTGRES_URL)
+            async with engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            await engine.dispose()
+            return
+        admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
 
     asyncio.run(setup())
     try:
-        yield PgSchema(POSTGRES_URL, schema)
+        yield PgSchema(url, schema)
     finally:
         asyncio.run(teardown())
 
