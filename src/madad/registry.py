@@ -34,6 +34,10 @@ from madad.metrics import api as metrics_api
 from madad.metrics import rollups as metrics_rollups
 from madad.metrics import staffing_views
 from madad.metrics import views as metrics_views
+from madad.portal import access as portal_access
+from madad.portal import admin_views as portal_admin_views
+from madad.portal import mail as portal_mail
+from madad.portal import views as portal_views
 from madad.surveys import api as surveys_api
 from madad.surveys import delivery as surveys_delivery
 from madad.surveys import public as surveys_public
@@ -64,6 +68,7 @@ ROUTERS: list[APIRouter] = [
     surveys_public.router,
     kb_api.router,
     kb_help.router,
+    portal_views.router,
     # The agent console (HTML).
     auth_views.router,
     tickets_views.router,
@@ -78,6 +83,7 @@ ROUTERS: list[APIRouter] = [
     metrics_views.router,
     staffing_views.router,
     surveys_views.router,
+    portal_admin_views.router,
 ]
 
 # Modules imported for what they register (jobs, periodic jobs, fact consumers).
@@ -89,4 +95,6 @@ REGISTERING = (
     email_outbound,
     metrics_rollups,
     surveys_delivery,
+    portal_access,
+    portal_mail,
 )

@@ -5,6 +5,7 @@ timeline of its contacts), editing, churning and reactivating, merging a duplica
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
@@ -52,6 +53,14 @@ from madad.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 Short = Annotated[SafeStr, Form(max_length=200)]
+
+# Cards other domains add to the organisation page: each gives a template and its values (or
+# None to add nothing) for (session, the agent, the organisation id). The CRM imports none of
+# them; they register here, as they register merge movers in contacts.service.
+OrganisationPanel = Callable[
+    [AsyncSession, Actor, int], Awaitable[tuple[str, dict[str, Any]] | None]
+]
+organisation_panels: list[OrganisationPanel] = []
 StatusQuery = Annotated[str | None, Query(max_length=16)]
 
 
@@ -177,9 +186,11 @@ async def _organisation_context(
         cid: s.name or s.email or s.phone or s.handle or i18n.gettext("Contact #%(id)s", id=cid)
         for cid, s in summaries.items()
     }
+    panels = [await panel(session, actor, oid) for panel in organisation_panels]
     return {
         "o": view.organisation,
         "view": view,
+        "panels": [p for p in panels if p is not None],
         "members": members,
         "tickets": tickets.items,
         "ticket_total": ticket_total,

@@ -25,7 +25,7 @@ from madad.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Manager = Annotated[sessions.SignedIn, Depends(require_page(Scope.reports_read))]
-CHANNELS = ("email", "chat", "phone", "api")
+CHANNELS = ("email", "chat", "phone", "api", "portal")
 DEFAULT_AHT = 300.0
 
 

@@ -38,7 +38,7 @@ router = APIRouter(include_in_schema=False)
 
 VIEWS = ("mine", "unassigned", "open", "pending", "on_hold", "solved", "all")
 SORTS = ("last_activity", "priority", "waiting", "created")
-CHANNELS = ("email", "chat", "phone", "api")
+CHANNELS = ("email", "chat", "phone", "api", "portal")
 EVENT_KINDS = (
     "ticket.status_changed",
     "ticket.assigned",

@@ -48,7 +48,9 @@ def same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
-async def _check_csrf(request: Request, expected: str) -> None:
+async def check_csrf(request: Request, expected: str) -> None:
+    """Refuse an unsafe request from another origin or without the expected CSRF token (the
+    `X-CSRF-Token` header or a `csrf_token` form field): the console's and the portal's."""
     if not same_origin(request):
         raise Forbidden("cross-origin request refused")
     presented = request.headers.get("x-csrf-token")
@@ -70,7 +72,7 @@ async def signed_in_agent(request: Request, session: DB) -> sessions.SignedIn:
     request.state.signed_in = who
     i18n.activate(who.user.language, who.user.time_zone)
     if request.method not in SAFE_METHODS:
-        await _check_csrf(request, who.csrf_token)
+        await check_csrf(request, who.csrf_token)
     if (sessions.utcnow() - who.last_seen_at) > sessions.TOUCH_EVERY:
         if request.method not in SAFE_METHODS:
             await sessions.touch(session, who.session_id)  # commits with the request

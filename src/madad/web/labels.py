@@ -33,6 +33,7 @@ def channel_label(channel: str | None) -> str:
         "chat": i18n.gettext("Chat"),
         "phone": i18n.gettext("Phone"),
         "api": i18n.gettext("API"),
+        "portal": i18n.gettext("Portal"),
     }
     return labels.get(channel or "", channel or "")
 
