@@ -154,7 +154,12 @@ async def agent(bases: list[str], token: str, tickets: list[int], until: float, 
 
 @contextlib.contextmanager
 def servers(url: str, processes: int, redis_url: str | None, data_dir: str) -> Iterator[list[str]]:
-    env = {"MADAD_DATA_DIR": data_dir, "MADAD_SECRET_KEY": "bench-secret"}
+    env = {
+        "MADAD_DATA_DIR": data_dir,
+        "MADAD_SECRET_KEY": "bench-secret",
+        # Every simulated visitor starts from loopback: no per-address limit on chat starts.
+        "MADAD_CHAT_STARTS_PER_ADDRESS": "0",
+    }
     if redis_url:
         env["MADAD_REDIS_URL"] = redis_url
     with contextlib.ExitStack() as stack:

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     email_poll_lease_seconds: int = 600
     email_poll_batch: int = 25
 
+    # Live chat: new chats a visitor token, and a client address, may start per hour (0: no
+    # limit; behind a proxy, let it pass the client's address or every visitor shares one).
+    chat_starts_per_visitor: int = 10
+    chat_starts_per_address: int = 30
+
     # Surveys (CSAT after solve, NPS, the agents' pulse).
     survey_delay_minutes: float = 60.0  # after a ticket is solved
     survey_quiet_days: int = 14  # at most one CSAT survey per contact in this many days

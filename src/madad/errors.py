@@ -50,8 +50,15 @@ class TooLarge(MadadError):
 
 
 class TooManyRequests(MadadError):
+    """`retry_after`: seconds until a new attempt can succeed (the HTTP layer sends it as the
+    `Retry-After` header)."""
+
     status = 429
     title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = None if retry_after is None else max(1, int(retry_after))
 
 
 class Invalid(MadadError):

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from madad.errors import FieldError, MadadError, Problem, problem_of
+from madad.errors import FieldError, MadadError, Problem, TooManyRequests, problem_of
 from madad.web.templating import render
 
 log = logging.getLogger("madad.http")
@@ -49,6 +49,8 @@ def install(app: FastAPI) -> None:
         if wants_page(request):
             return error_page(request, exc.status, exc.title, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+            headers = {"Retry-After": str(exc.retry_after)}
         return problem_response(problem_of(exc), headers)
 
     @app.exception_handler(RequestValidationError)

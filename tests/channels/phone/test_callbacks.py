@@ -215,6 +215,9 @@ async def test_requests_are_limited_per_number_and_per_client(
         assert (await ask(client, body(window=soon(60 + i * 30)))).status_code == 201
     r = await ask(client, body(window=soon(300)))
     assert r.status_code == 429 and "this number" in r.json()["detail"]
+    # Retry-After says when the first of the hour's requests stops counting: about an hour.
+    assert 3500 <= int(r.headers["Retry-After"]) <= 3601
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
 
     def from_address(host: str) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app, client=(host, 5000))  # type: ignore[arg-type]
@@ -226,6 +229,7 @@ async def test_requests_are_limited_per_number_and_per_client(
             assert r.status_code == 201, r.text
         r = await ask(one, body(phone="+92 301 5559999"))
         assert r.status_code == 429 and "from here" in r.json()["detail"]
+        assert 3500 <= int(r.headers["Retry-After"]) <= 3601
         assert (await ask(two, body(phone="+92 301 5559999"))).status_code == 201
 
 
@@ -483,7 +487,7 @@ async def test_the_rate_limit_counts_only_this_hour(
             )  # fmt: skip
     assert (await ask(client, body(phone="+92 305 1111111"))).status_code == 201
     async with db.session() as s:
-        with pytest.raises(TooManyRequests):
+        with pytest.raises(TooManyRequests) as refused:
             for i in range(callbacks.PER_NUMBER_PER_HOUR):
                 await callbacks.request_callback(
                     s, "billing",
@@ -493,6 +497,8 @@ async def test_the_rate_limit_counts_only_this_hour(
                         window_end=datetime.now(UTC) + timedelta(minutes=120 + i * 40),
                     ),
                 )  # fmt: skip
+    # The hour's first counted request was the one made through the API just before.
+    assert refused.value.retry_after is not None and 3500 <= refused.value.retry_after <= 3601
 
 
 async def test_a_widget_on_any_site_can_ask_and_read_the_answer(

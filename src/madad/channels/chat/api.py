@@ -8,19 +8,25 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from madad.api_types import SafeStr, Strict
 from madad.auth.permissions import Actor, Scope
-from madad.channels.chat import service, sockets
+from madad.channels.chat import offline, service, sockets
 from madad.channels.chat.models import ChatInbox
+from madad.channels.hours import service as hours
+from madad.channels.hours.public import PublicRoute, preflight
 from madad.errors import NotFound
 from madad.web import i18n
 from madad.web.deps import DB, require
 
 router = APIRouter(tags=["chat"])
 router.include_router(sockets.router)
+# What the widget calls over HTTP from any site: CORS on every answer, never credentials.
+public = APIRouter(tags=["chat"], route_class=PublicRoute)
+InboxKey = Annotated[str, PathParam(min_length=1, max_length=64)]
 STATIC = Path(__file__).parent / "static"
 Manager = Annotated[Actor, Depends(require(Scope.channels_manage))]
 
@@ -55,6 +61,28 @@ def widget_strings() -> dict[str, str]:
         "reconnecting": _("Connection lost; reconnecting…"),
         "too_long": _("This message is too long (at most %(max)s characters)."),
         "log": _("Chat messages"),
+        "hours": _("Opening hours"),
+        "online": _("Online now"),
+        "back_at": _("Back at %(time)s"),
+        "away": _("We are away at the moment."),
+        "no_hours": _("No opening hours this week."),
+        "offline_intro": _(
+            "We are away right now. Leave a message and we will answer you by email."
+        ),
+        "your_message": _("Your message"),
+        "send_message": _("Send message"),
+        "left": _("Thank you. We will answer you by email at %(email)s."),
+        "callback": _("Request a callback"),
+        "callback_intro": _("Leave your number and a time that suits you; we will call you."),
+        "phone": _("Your phone number"),
+        "when": _("When should we call?"),
+        "request": _("Request callback"),
+        "back": _("Back"),
+        "called": _("Thank you. We will call %(phone)s on %(when)s."),
+        "required": _("Please fill in the required fields."),
+        "check": _("Please check the highlighted fields."),
+        "failed": _("That did not work; please try again."),
+        "too_many": _("Too many attempts; please try again in %(minutes)s min."),
     }
 
 
@@ -74,7 +102,15 @@ async def widget_js(request: Request, session: DB, inbox: str = "") -> Response:
         strings[lang] = widget_strings()
     settings = request.app.state.settings
     base = (settings.base_url or str(request.base_url)).rstrip("/")
-    config = {"inbox": found.key, "base": base, "max": service.MAX_TEXT, "strings": strings}
+    live = await hours.queue_named(session, found.queue)
+    config = {
+        "inbox": found.key,
+        "base": base,
+        "max": service.MAX_TEXT,
+        # The live queue whose posted hours the widget shows (none: always open for chat).
+        "queue": live.key if live is not None else None,
+        "strings": strings,
+    }
     source = (STATIC / "widget.js").read_text()
     body = source.replace("__MADAD_CONFIG__", orjson.dumps(config).decode(), 1)
     return Response(
@@ -129,3 +165,56 @@ async def create_inbox(request: Request, body: InboxIn, session: DB, actor: Mana
 async def list_inboxes(request: Request, session: DB, actor: Manager) -> list[InboxOut]:
     base = str(request.base_url).rstrip("/")
     return [InboxOut.of(i, base) for i in await service.list_inboxes(session)]
+
+
+# --- the widget's forms ------------------------------------------------------------------------
+
+
+class MessageLeftIn(Strict):
+    """The widget's "leave a message" form, shown while the queue is closed."""
+
+    id: SafeStr = Field(min_length=1, max_length=service.MAX_CLIENT_ID)
+    name: SafeStr = Field(min_length=1, max_length=200)
+    email: SafeStr = Field(min_length=1, max_length=320)
+    text: SafeStr = Field(min_length=1, max_length=service.MAX_TEXT)
+    language: SafeStr | None = Field(default=None, max_length=16)
+
+
+class MessageLeftOut(BaseModel):
+    received: bool
+    email: str
+
+
+@public.post(
+    "/api/v1/chat/inboxes/{key}/messages",
+    response_model=MessageLeftOut,
+    status_code=201,
+    responses={200: {"description": "the same form sent again", "model": MessageLeftOut}},
+)
+async def leave_message(
+    key: InboxKey, body: MessageLeftIn, request: Request, response: Response, session: DB
+) -> MessageLeftOut:
+    """Public: a message left while the chat is closed, answered by email. 201 stored, 200 the
+    same `id` sent again; 422 a missing name, email or message; 429 too many from this client
+    or for this email in the last hour (with `Retry-After`)."""
+    inbox = await service.get_inbox(session, key)
+    left = await offline.leave_message(
+        session,
+        inbox,
+        client_id=body.id,
+        name=body.name,
+        email=body.email,
+        text=body.text,
+        language=body.language,
+        client_address=request.client.host if request.client else None,
+    )
+    response.status_code = 201 if left.created else 200
+    return MessageLeftOut(received=True, email=left.message.email)
+
+
+@public.options("/api/v1/chat/inboxes/{key}/messages", include_in_schema=False)
+async def leave_message_preflight(key: InboxKey) -> Response:
+    return preflight()
+
+
+router.include_router(public)

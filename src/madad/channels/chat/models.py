@@ -32,6 +32,7 @@ class ChatSession(Base):
         Index("ix_chat_sessions_visitor", "inbox_id", "visitor_id", "created_at"),
         Index("ix_chat_sessions_state", "state", "queued_at"),
         Index("ix_chat_sessions_agent", "agent_id", "state"),
+        Index("ix_chat_sessions_client", "client_hash", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -52,6 +53,27 @@ class ChatSession(Base):
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     visitor_seen_at: Mapped[datetime]
+    # A keyed hash of the address the chat was started from: enough to count starts, not to
+    # know who (see `service.client_digest`).
+    client_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatMessageLeft(Base):
+    """A message left through the widget's form while the queue was closed: a ticket answered
+    by email. Kept to count the form's use per address and per email (its rate limits)."""
+
+    __tablename__ = "chat_messages_left"
+    __table_args__ = (
+        Index("ix_chat_messages_left_client", "client_hash", "created_at"),
+        Index("ix_chat_messages_left_email", "email", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("chat_inboxes.id"))
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    email: Mapped[str] = mapped_column(String(320))  # as typed: unverified
+    client_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

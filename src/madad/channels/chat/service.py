@@ -16,10 +16,10 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad import jobs
@@ -31,7 +31,7 @@ from madad.channels.chat.queue import CHANNEL, OPEN_STATES
 from madad.contacts.identities import normalise_email
 from madad.db import settings_of, utcnow
 from madad.dialects import lock_keys
-from madad.errors import Conflict, Invalid, NotFound, TooLarge
+from madad.errors import Conflict, Invalid, NotFound, TooLarge, TooManyRequests
 from madad.tickets import service as tickets
 from madad.tickets.changes import update_ticket
 from madad.tickets.delivery import register_deliverer
@@ -42,6 +42,7 @@ __all__ = ["CHANNEL", "OPEN_STATES"]
 
 MAX_TEXT = 4000  # characters in one chat message
 MAX_CLIENT_ID = 64
+LIMIT_WINDOW = timedelta(hours=1)  # chat starts are counted over the last hour
 
 
 # --- visitor tokens ----------------------------------------------------------------------------
@@ -70,10 +71,71 @@ def visitor_of(secret: str, inbox_key: str, token: str | None) -> str | None:
     return visitor_id if hmac.compare_digest(mac, _mac(secret, inbox_key, visitor_id)) else None
 
 
+# --- limits ------------------------------------------------------------------------------------
+
+
+def client_digest(session: AsyncSession, address: str | None) -> str | None:
+    """A keyed hash of a client's address: enough to count what it started, not to know who."""
+    if not address:
+        return None
+    key = settings_of(session).resolved_secret_key().encode()
+    return hmac.new(key, f"chat-client\x00{address}".encode(), hashlib.sha256).hexdigest()
+
+
+async def check_rate(
+    session: AsyncSession,
+    model: Any,
+    where: Any,
+    allowed: int,
+    now: datetime,
+    detail: str,
+) -> None:
+    """TooManyRequests once `allowed` rows of `model` matching `where` were created in the
+    last LIMIT_WINDOW (counted from the stored rows, so across every process); `retry_after`
+    is when the oldest of them stops counting. `allowed` 0 means no limit."""
+    if allowed <= 0:
+        return
+    since = now - LIMIT_WINDOW
+    count, oldest = (
+        await session.execute(
+            select(func.count(model.id), func.min(model.created_at)).where(
+                where, model.created_at >= since
+            )
+        )
+    ).one()
+    if (count or 0) >= allowed:
+        wait = (oldest + LIMIT_WINDOW - now).total_seconds() if oldest else LIMIT_WINDOW.seconds
+        raise TooManyRequests(detail, retry_after=int(wait) + 1)
+
+
+async def check_start_limits(
+    session: AsyncSession, visitor_id: str, client_hash: str | None, now: datetime
+) -> None:
+    """A visitor token, and a client address, start at most so many chats an hour."""
+    settings = settings_of(session)
+    await check_rate(
+        session,
+        ChatSession,
+        ChatSession.visitor_id == visitor_id,
+        settings.chat_starts_per_visitor,
+        now,
+        "too many new chats from this visitor; try again later",
+    )
+    if client_hash is not None:
+        await check_rate(
+            session,
+            ChatSession,
+            ChatSession.client_hash == client_hash,
+            settings.chat_starts_per_address,
+            now,
+            "too many new chats from this address; try again later",
+        )
+
+
 # --- validation --------------------------------------------------------------------------------
 
 
-def _storable(value: str, field: str) -> str:
+def storable(value: str, field: str) -> str:
     if "\x00" in value:
         raise Invalid(field, "must not contain the NUL character")
     try:
@@ -90,7 +152,7 @@ def clean_text(value: Any) -> str:
         raise TooLarge(
             f"a chat message is at most {MAX_TEXT} characters; this one has {len(value)}"
         )
-    _storable(value, "text")
+    storable(value, "text")
     if not value.strip():
         raise Invalid("text", "write a message first")
     return value
@@ -114,12 +176,12 @@ def clean_visitor(name: Any, email: Any, language: Any) -> tuple[str | None, str
     if clean_name is not None:
         if len(clean_name) > 200:
             raise Invalid("name", "at most 200 characters")
-        _storable(clean_name, "name")
+        storable(clean_name, "name")
     clean_email = (email or "").strip() or None
     if clean_email is not None:
         if len(clean_email) > 320:
             raise Invalid("email", "at most 320 characters")
-        clean_email = normalise_email(_storable(clean_email, "email"), "email")
+        clean_email = normalise_email(storable(clean_email, "email"), "email")
     lang = language if isinstance(language, str) else ""
     lang = "ur" if lang.lower().startswith("ur") else "en"
     return clean_name, clean_email, lang
@@ -132,7 +194,7 @@ async def create_inbox(
     session: AsyncSession, actor: Actor, *, name: str, queue: str | None = None
 ) -> ChatInbox:
     actor.require(Scope.channels_manage)
-    name = _storable(name.strip(), "name")
+    name = storable(name.strip(), "name")
     if not 1 <= len(name) <= 200:
         raise Invalid("name", "1-200 characters")
     queue = (queue or "chat").strip()
@@ -206,11 +268,13 @@ async def start_chat(
     name: Any = None,
     email: Any = None,
     language: Any = None,
+    client_address: str | None = None,
     at: datetime | None = None,
 ) -> tuple[ChatSession, Received]:
     """The pre-chat form and the first message: a ticket, a session in the inbox's queue, and
     `live.offered`. A visitor with a chat still open just continues it (a repeated start —
-    a reload mid-request — is the same message, stored once)."""
+    a reload mid-request — is the same message, stored once). New chats are limited per
+    visitor and per client address (`check_start_limits`)."""
     text = clean_text(text)
     client_id = clean_client_id(client_id)
     name, email, language = clean_visitor(name, email, language)
@@ -219,6 +283,15 @@ async def start_chat(
     if chat is not None and chat.state in OPEN_STATES:
         return chat, await post_message(session, chat, text=text, client_id=client_id)
     now = at or utcnow()
+    client_hash = client_digest(session, client_address)
+    repeat = await session.scalar(
+        select(Message.id).where(
+            Message.channel == CHANNEL,
+            Message.external_id == f"chat:{visitor_id}:{client_id}",
+        )
+    )
+    if repeat is None:  # a repeated start is answered below, never refused
+        await check_start_limits(session, visitor_id, client_hash, now)
     public_id = secrets.token_hex(12)
     received = await tickets.receive(
         session,
@@ -254,6 +327,7 @@ async def start_chat(
         language=language,
         queued_at=now,
         visitor_seen_at=now,
+        client_hash=client_hash,
         created_at=now,
     )
     session.add(chat)

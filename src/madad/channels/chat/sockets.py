@@ -11,7 +11,8 @@ is not bound by CORS, so the widget works from any site without credentials):
                     {"type": "ready"}   the replay is complete
                     {"type": "ack", "client_id", "id"}   a visitor's message is stored
                     {"type": "typing", "on", "name"}   the agent is typing
-                    {"type": "error", "code", "detail", "client_id"?}
+                    {"type": "error", "code", "detail", "client_id"?, "retry_after"?}
+                    (`code` toomanyrequests: too many new chats; `retry_after` seconds)
   visitor → server  {"type": "start", "id", "text", "name"?, "email"?, "language"?}
                     {"type": "message", "id", "text"}   the id is the client's: stored once
                     {"type": "typing", "on": bool}   {"type": "leave"}   {"type": "ping"}
@@ -39,7 +40,7 @@ from madad.channels.chat import queue, service
 from madad.channels.chat.models import ChatInbox, ChatSession
 from madad.channels.intake import IntakeBatcher
 from madad.db import Database, utcnow
-from madad.errors import MadadError, NotFound, TooLarge
+from madad.errors import MadadError, NotFound, TooLarge, TooManyRequests
 from madad.tickets import service as tickets
 from madad.web.deps import websocket_actor
 
@@ -59,7 +60,10 @@ async def _send(ws: WebSocket, payload: dict[str, Any]) -> None:
 
 def _error(exc: MadadError) -> dict[str, Any]:
     code = "too_large" if isinstance(exc, TooLarge) else type(exc).__name__.lower()
-    return {"type": "error", "code": code, "detail": exc.detail}
+    error: dict[str, Any] = {"type": "error", "code": code, "detail": exc.detail}
+    if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+        error["retry_after"] = exc.retry_after
+    return error
 
 
 class _Board:
@@ -362,6 +366,7 @@ class _Visitor:
                 name=frame.get("name"),
                 email=frame.get("email"),
                 language=frame.get("language"),
+                client_address=self.ws.client.host if self.ws.client else None,
             )
         async with self.db.session() as session:
             await queue.offer_waiting(session)

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-CORS = {"Access-Control-Allow-Origin": "*"}
+# Retry-After is exposed so that a widget can say how long to wait after a 429.
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
 PREFLIGHT = {
     **CORS,
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",

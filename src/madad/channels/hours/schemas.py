@@ -125,6 +125,11 @@ class DayOut(BaseModel):
     holiday: str | None = Field(description="the holiday's name when the date has its own hours")
 
 
+class SpanOut(BaseModel):
+    start: datetime
+    end: datetime
+
+
 class StatusOut(BaseModel):
     key: str
     name: str
@@ -135,6 +140,10 @@ class StatusOut(BaseModel):
     now: datetime = Field(description="the time now in the queue's zone")
     callbacks_enabled: bool
     hours: list[DayOut] = Field(description="the next seven days in the queue's zone")
+    open_spans: list[SpanOut] = Field(
+        description="open periods (UTC, merged) from the start of today in the queue's zone "
+        "for seven days, for showing in a visitor's own time"
+    )
 
     @classmethod
     def of(cls, s: service.QueueStatus) -> StatusOut:
@@ -161,4 +170,5 @@ class StatusOut(BaseModel):
                 )
                 for d in s.week
             ],
+            open_spans=[SpanOut(start=a, end=b) for a, b in s.spans],
         )

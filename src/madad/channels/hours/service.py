@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -252,6 +252,9 @@ class QueueStatus:
     closes_at: datetime | None  # the end of the current open period: None while closed
     week: list[cal.DayHours]
     now: datetime
+    # Open periods (UTC) from the start of today (in the queue's zone) for seven days: what a
+    # widget shows in the visitor's own time and offers callback windows from.
+    spans: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
 def status(queue: LiveQueue, now: datetime | None = None) -> QueueStatus:
@@ -259,6 +262,8 @@ def status(queue: LiveQueue, now: datetime | None = None) -> QueueStatus:
     at = now or utcnow()
     calendar = calendar_of(queue)
     is_open = cal.is_open(calendar, at)
+    local = at.astimezone(calendar.zone)
+    today = datetime.combine(local.date(), time(), tzinfo=calendar.zone).astimezone(UTC)
     closes_at = cal.next_close(calendar, at) if is_open else None
     if is_open:
         opens_at = cal.next_open(calendar, closes_at) if closes_at else None
@@ -271,4 +276,5 @@ def status(queue: LiveQueue, now: datetime | None = None) -> QueueStatus:
         closes_at=closes_at,
         week=cal.week_from(calendar, at),
         now=at,
+        spans=cal.open_spans(calendar, today, today + timedelta(days=7)),
     )

@@ -159,6 +159,28 @@ def _key_digest(queue: LiveQueue, key: str) -> str:
 # --- requesting ----------------------------------------------------------------------------------
 
 
+async def _limit(
+    session: AsyncSession,
+    where: Any,
+    allowed: int,
+    since: datetime,
+    now: datetime,
+    detail: str,
+) -> None:
+    """TooManyRequests once `allowed` requests matching `where` were made since `since`; its
+    `retry_after` is when the oldest of them leaves the window."""
+    count, oldest = (
+        await session.execute(
+            select(func.count(Callback.id), func.min(Callback.created_at)).where(
+                where, Callback.created_at >= since
+            )
+        )
+    ).one()
+    if (count or 0) >= allowed:
+        wait = (oldest + (now - since) - now).total_seconds() if oldest else 3600
+        raise TooManyRequests(detail, retry_after=int(wait) + 1)
+
+
 async def request_callback(
     session: AsyncSession,
     queue_key: str,
@@ -209,21 +231,23 @@ async def request_callback(
 
     address = _address_digest(session, client_address)
     hour_ago = now - timedelta(hours=1)
-    by_number = await session.scalar(
-        select(func.count(Callback.id)).where(
-            Callback.phone == phone, Callback.created_at >= hour_ago
-        )
+    await _limit(
+        session,
+        Callback.phone == phone,
+        PER_NUMBER_PER_HOUR,
+        hour_ago,
+        now,
+        "too many callback requests for this number; try again in an hour",
     )
-    if (by_number or 0) >= PER_NUMBER_PER_HOUR:
-        raise TooManyRequests("too many callback requests for this number; try again in an hour")
     if address is not None:
-        by_address = await session.scalar(
-            select(func.count(Callback.id)).where(
-                Callback.requester_ip == address, Callback.created_at >= hour_ago
-            )
+        await _limit(
+            session,
+            Callback.requester_ip == address,
+            PER_ADDRESS_PER_HOUR,
+            hour_ago,
+            now,
+            "too many callback requests from here; try again in an hour",
         )
-        if (by_address or 0) >= PER_ADDRESS_PER_HOUR:
-            raise TooManyRequests("too many callback requests from here; try again in an hour")
 
     callback = Callback(
         queue_id=queue.id,
