@@ -7,6 +7,7 @@ from madad.auth.permissions import actor_for
 from madad.db import Database
 from madad.kb import service
 from madad.kb.service import ArticleView, Text
+from tests.channels.email.conftest import smtp_capture  # noqa: F401 (the SMTP capture fixture)
 
 AUTHOR = actor_for(1, Role.supervisor.value, "Sana Supervisor")
 

@@ -17,12 +17,7 @@ from madad.channels.email.outbound import ARTICLES_HEADING
 from madad.config import Settings
 from madad.db import Database, utcnow
 from madad.metrics import definitions as d
-from tests.channels.email.conftest import (  # noqa: F401 (a fixture)
-    SmtpCapture,
-    make_mailbox,
-    smtp_capture,
-    smtp_values,
-)
+from tests.channels.email.conftest import SmtpCapture, make_mailbox, smtp_values
 from tests.channels.email.helpers import raw_email
 from tests.kb.conftest import write
 
