@@ -199,6 +199,8 @@ async def test_a_new_request_with_a_topic_files_and_the_article_it_started_from(
         assert r.status_code == 204
         shown = await admin.get("/admin/portal")
         assert "topic:billing" in shown.text and "topic:delivery" in shown.text
+        assert "No enabled mailbox has an SMTP server" in shown.text  # none was set up
+        assert "MADAD_BASE_URL is not set" not in shown.text
     async with db.session() as session:
         article = await kb.create_article(
             session, AUTHOR, translations={"en": Text("Track your parcel", "Use the link.")},

@@ -64,7 +64,7 @@ async def test_a_magic_link_from_the_smtp_server_signs_the_customer_in(
         page = await web.get(link)
         assert page.status_code == 200 and 'method="post"' in page.text
         assert "set-cookie" not in page.headers
-        assert page.headers["referrer-policy"] == "no-referrer"
+        assert page.headers["referrer-policy"] == "same-origin"
     assert (await web.get("/portal")).status_code == 303
 
     signed = await web.post(link, headers=ORIGIN)

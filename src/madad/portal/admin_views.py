@@ -15,6 +15,7 @@ from madad.auth.sessions import SignedIn
 from madad.contacts.organisation_views import organisation_panels
 from madad.errors import MadadError
 from madad.portal import admin, service
+from madad.portal.mail import sending_mailbox
 from madad.web import i18n
 from madad.web.console import require_page, see_other
 from madad.web.deps import DB, PathId
@@ -69,6 +70,7 @@ async def _page(
         "error": error,
         "done": i18n.gettext("Topics saved.") if done == "saved" else None,
         "base_url": settings.base_url,
+        "can_send": await sending_mailbox(session) is not None,
     }
     return render(request, "admin_portal.html", context, status)
 

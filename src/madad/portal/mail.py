@@ -70,7 +70,8 @@ def letter_text(language: str, name: str | None, url: str) -> dict[str, str]:
     return {"subject": _("Your sign-in link"), "text": text, "html": body}
 
 
-async def _mailbox(session: AsyncSession) -> Mailbox | None:
+async def sending_mailbox(session: AsyncSession) -> Mailbox | None:
+    """The mailbox sign-in links leave from: the default one that has an SMTP server."""
     return await session.scalar(
         select(Mailbox)
         .where(Mailbox.enabled.is_(True), Mailbox.smtp_host.is_not(None))
@@ -88,7 +89,7 @@ async def plan(
         return "no such link"
     if link.used_at is not None or link.expires_at <= utcnow():
         return "the link was used or expired before it could be sent"
-    box = await _mailbox(session)
+    box = await sending_mailbox(session)
     if box is None:
         return "no enabled mailbox with an SMTP server"
     contact = await session.get(Contact, link.contact_id)
