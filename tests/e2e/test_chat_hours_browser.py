@@ -11,15 +11,20 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.async_api import Browser, expect
+from sqlalchemy import select
 
+from madad.activity.models import Activity
 from madad.auth.models import Role
 from madad.channels.hours import calendar as cal
 from madad.config import Settings
 from madad.db import Database
+from madad.kb import service as kb
+from madad.kb.service import Text
 from tests.conftest import Person, make_person
 from tests.e2e.test_chat_browser import XSS, new_inbox, shop
 from tests.e2e.test_console_browser import ARTIFACTS, Watch
 from tests.e2e.test_console_browser import browser as browser  # the fixture
+from tests.kb.conftest import AUTHOR
 from tests.servers import serve_app, settings_env, spawn_server
 
 KARACHI = ZoneInfo("Asia/Karachi")
@@ -127,3 +132,60 @@ async def test_outside_hours_the_widget_takes_a_message_and_a_callback(
             await context.close()
     assert watch.dialogs == [] and watch.errors == [], watch.errors
     assert watch2.dialogs == [] and watch2.errors == [], watch2.errors
+
+
+async def test_the_help_centre_offers_chat_and_a_callback_and_the_chat_names_the_article(
+    settings: Settings, db: Database, browser: Browser
+) -> None:
+    admin: Person = await make_person(db, role=Role.admin)
+    async with db.session() as session:
+        view = await kb.create_article(
+            session, AUTHOR, slug="reset-password", publish=["en"],
+            translations={"en": Text("Reset your password", "Press **Forgot password**.")},
+        )  # fmt: skip
+    with spawn_server(settings_env(settings)) as base:
+        api = httpx.Client(base_url=base, headers=admin.headers, timeout=10)
+        r = api.post(
+            "/api/v1/live/queues",
+            json={"name": "chat", "key": "help", "time_zone": "Asia/Karachi",
+                  "weekly_hours": {d: ["00:00-24:00"] for d in cal.WEEKDAYS}},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        inbox = new_inbox(base, admin)
+        r = api.patch(f"/api/v1/chat/inboxes/{inbox['id']}", json={"help_centre": True})
+        assert r.status_code == 200, r.text
+        context = await browser.new_context(viewport={"width": 1000, "height": 900})
+        page = await context.new_page()
+        watch = Watch(page)
+        await page.goto(base + "/help/articles/reset-password")
+        await expect(page.locator("#madad-chat")).to_have_attribute("data-ready", "1")
+        entry = page.locator("p.help-live")
+        await entry.get_by_role("button", name="Request a callback").click()
+        callback = page.locator("form.cb")
+        await expect(callback.get_by_label("Your name")).to_be_focused()
+        await callback.get_by_label("Your name").fill("Bilal")
+        await callback.get_by_label("Your phone number").fill("+92 321 7654321")
+        await callback.get_by_role("button", name="Request callback").click()
+        await expect(page.locator(".done [role=status]")).to_contain_text("We will call")
+        assert len(api.get("/api/v1/live/callbacks").json()["items"]) == 1
+
+        await entry.get_by_role("button", name="Chat with us").click()
+        await page.locator("form.pre").get_by_label("Your question").fill("It did not work")
+        await page.get_by_role("button", name="Start chat").click()
+        await expect(page.locator(".status")).to_contain_text("You are number 1 in the queue.")
+        await page.screenshot(path=str(ARTIFACTS / "chat-help-centre.png"))
+        items = api.get("/api/v1/tickets", params={"channel": "chat"}).json()["items"]
+        assert len(items) == 1
+        ticket = api.get(f"/api/v1/tickets/{items[0]['id']}").json()
+        assert ticket["custom_fields"]["kb_article_id"] == view.article.id
+        async with db.session(write=False) as session:
+            started = list(
+                await session.scalars(select(Activity).where(Activity.kind == "kb.contact_started"))
+            )
+        assert [(f.ticket_id, f.data["article_id"], f.channel) for f in started] == [
+            (ticket["id"], view.article.id, "chat")
+        ]
+        assert started[0].data["visitor"]  # the help centre's own visitor id, for deflection
+        await context.close()
+    # Under the help centre's strict CSP (no inline styles or scripts) nothing was refused.
+    assert watch.dialogs == [] and watch.errors == [], watch.errors

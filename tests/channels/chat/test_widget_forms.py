@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from websockets.asyncio.client import connect
 
 from madad import jobs
-from madad.auth.models import Role
+from madad.activity.models import Activity
+from madad.auth.models import AuditEntry, Role
 from madad.auth.permissions import SYSTEM
 from madad.channels.chat import offline, service
 from madad.channels.chat.models import ChatInbox, ChatMessageLeft, ChatSession
@@ -24,11 +25,14 @@ from madad.config import Settings
 from madad.contacts.models import ContactIdentity
 from madad.db import Database
 from madad.errors import TooManyRequests
+from madad.kb import service as kb
+from madad.kb.service import Text
 from madad.tickets.models import Message, Ticket
 from tests.channels.chat.test_sockets import frames_until, is_type, new_inbox, visitor_hello, ws
 from tests.channels.email.conftest import SmtpCapture, make_mailbox, smtp_values
 from tests.channels.email.conftest import smtp_capture as smtp_capture  # the fixture
 from tests.conftest import Person, make_person
+from tests.kb.conftest import AUTHOR
 from tests.servers import serve_here
 
 NAUGHTY: list[str] = json.loads(
@@ -295,3 +299,76 @@ async def test_a_refused_start_on_the_socket_says_when_to_retry(settings: Settin
             error = (await frames_until(v, is_type("error")))[-1]
     assert error["code"] == "toomanyrequests" and error["client_id"] == "b"
     assert 3500 <= error["retry_after"] <= 3601
+
+
+async def test_one_inbox_is_the_help_centres_and_its_widget_is_served_there(
+    app: object, client: httpx.AsyncClient, admin: Person, agent: Person
+) -> None:
+    db: Database = app.state.db  # type: ignore[attr-defined]
+    r = await client.get("/widget.js?help=1")
+    assert r.status_code == 200 and "no chat inbox" in r.text  # none chosen: an empty script
+    one, two = await inbox_of(client, admin), await inbox_of(client, admin, queue="sales")
+    url = "/api/v1/chat/inboxes"
+    r = await client.patch(f"{url}/{one['id']}", json={"help_centre": True}, headers=admin.headers)
+    assert r.status_code == 200 and r.json()["help_centre"] is True
+    r = await client.get("/widget.js?help=1")
+    assert json.dumps(one["key"]) in r.text and json.dumps(two["key"]) not in r.text
+    r = await client.patch(f"{url}/{two['id']}", json={"help_centre": True}, headers=admin.headers)
+    listed = {
+        i["id"]: i["help_centre"] for i in (await client.get(url, headers=admin.headers)).json()
+    }
+    assert listed == {one["id"]: False, two["id"]: True}
+    assert json.dumps(two["key"]) in (await client.get("/widget.js?help=1")).text
+    # Only admins change inboxes; bad changes are refused.
+    assert (
+        await client.patch(f"{url}/{one['id']}", json={"name": "x"}, headers=agent.headers)
+    ).status_code == 403
+    for bad in ({"name": ""}, {"help_centre": "maybe"}, {"colour": "red"}, {"name": "a\x00"}):
+        r = await client.patch(f"{url}/{one['id']}", json=bad, headers=admin.headers)
+        assert r.status_code == 422, (bad, r.text)
+    assert (await client.patch(f"{url}/999999", json={}, headers=admin.headers)).status_code == 404
+    async with db.session(write=False) as s:
+        actions = list(await s.scalars(select(AuditEntry.action).where(
+            AuditEntry.target_type == "chat_inbox")))  # fmt: skip
+    assert actions.count("chat_inbox.updated") == 2 and actions.count("chat_inbox.created") == 2
+
+
+async def test_a_chat_started_from_an_article_names_it_and_counts_as_a_contact(
+    db: Database,
+) -> None:
+    async with db.session() as s:
+        inbox = await service.create_inbox(s, SYSTEM, name="Help")
+        article = await kb.create_article(
+            s, AUTHOR, translations={"en": Text("Reset your password", "Press Forgot.")},
+            publish=["en"],
+        )  # fmt: skip
+        internal = await kb.create_article(
+            s, AUTHOR, translations={"en": Text("Internal", "For agents.")},
+            publish=["en"], internal=True,
+        )  # fmt: skip
+        draft = await kb.create_article(s, AUTHOR, translations={"en": Text("Draft", "Later.")})
+    started = []
+    ids = article.article.id, internal.article.id, draft.article.id
+    for value in (*ids, 999999, "1", True, None):
+        visitor, _ = service.issue_visitor_token(SECRET, inbox.key)
+        async with db.session() as s:
+            chat, _ = await service.start_chat(
+                s, inbox, visitor, text="hi", client_id="a", article=value,
+                help_visitor="hv-12345678", language="en",
+            )  # fmt: skip
+            started.append(chat)
+    async with db.session(write=False) as s:
+        tickets = {t.id: t for t in await s.scalars(select(Ticket))}
+        named = [tickets[c.ticket_id].custom_fields.get("kb_article_id") for c in started]
+        assert named == [ids[0], None, None, None, None, None, None]
+        [fact] = list(
+            await s.scalars(select(Activity).where(Activity.kind == "kb.contact_started"))
+        )
+    assert (fact.ticket_id, fact.channel) == (started[0].ticket_id, "chat")
+    assert fact.data == {
+        "article_id": ids[0],
+        "language": "en",
+        "channel": "chat",
+        "visitor": "hv-12345678",
+        "session": started[0].public_id,
+    }

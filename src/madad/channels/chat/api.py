@@ -14,13 +14,13 @@ from pydantic import BaseModel, Field
 
 from madad.api_types import SafeStr, Strict
 from madad.auth.permissions import Actor, Scope
-from madad.channels.chat import offline, service, sockets
+from madad.channels.chat import inboxes, offline, service, sockets
 from madad.channels.chat.models import ChatInbox
 from madad.channels.hours import service as hours
 from madad.channels.hours.public import PublicRoute, preflight
 from madad.errors import NotFound
 from madad.web import i18n
-from madad.web.deps import DB, require
+from madad.web.deps import DB, PathId, require
 
 router = APIRouter(tags=["chat"])
 router.include_router(sockets.router)
@@ -87,7 +87,18 @@ def widget_strings() -> dict[str, str]:
 
 
 @router.get("/widget.js", include_in_schema=False)
-async def widget_js(request: Request, session: DB, inbox: str = "") -> Response:
+async def widget_js(request: Request, session: DB, inbox: str = "", help: str = "") -> Response:
+    """The widget for an inbox's key, or with `help=1` for the help centre's inbox (when an
+    admin chose none, an empty script: the help centre then shows no chat)."""
+    if help:
+        chosen = await inboxes.help_inbox(session)
+        if chosen is None:
+            return Response(
+                "/* Madad: the help centre has no chat inbox */\n",
+                media_type="text/javascript",
+                headers={"Cache-Control": "public, max-age=300"},
+            )
+        inbox = chosen.key
     try:
         found = await service.get_inbox(session, inbox)
     except NotFound:
@@ -137,11 +148,20 @@ class InboxIn(Strict):
     queue: SafeStr | None = Field(default=None, max_length=100)
 
 
+class InboxPatch(Strict):
+    name: SafeStr | None = Field(default=None, min_length=1, max_length=200)
+    queue: SafeStr | None = Field(default=None, min_length=1, max_length=100)
+    help_centre: bool | None = Field(
+        default=None, description="show this inbox's widget in the help centre (at most one)"
+    )
+
+
 class InboxOut(BaseModel):
     id: int
     key: str
     name: str
     queue: str
+    help_centre: bool
     snippet: str
 
     @classmethod
@@ -151,6 +171,7 @@ class InboxOut(BaseModel):
             key=inbox.key,
             name=inbox.name,
             queue=inbox.queue,
+            help_centre=inbox.help_centre,
             snippet=f'<script src="{base}/widget.js?inbox={inbox.key}" async></script>',
         )
 
@@ -158,6 +179,16 @@ class InboxOut(BaseModel):
 @router.post("/api/v1/chat/inboxes", response_model=InboxOut, status_code=201)
 async def create_inbox(request: Request, body: InboxIn, session: DB, actor: Manager) -> InboxOut:
     inbox = await service.create_inbox(session, actor, name=body.name, queue=body.queue)
+    return InboxOut.of(inbox, str(request.base_url).rstrip("/"))
+
+
+@router.patch("/api/v1/chat/inboxes/{inbox_id}", response_model=InboxOut)
+async def update_inbox(
+    request: Request, inbox_id: PathId, body: InboxPatch, session: DB, actor: Manager
+) -> InboxOut:
+    inbox = await inboxes.update_inbox(
+        session, actor, inbox_id, name=body.name, queue=body.queue, help_centre=body.help_centre
+    )
     return InboxOut.of(inbox, str(request.base_url).rstrip("/"))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,26 +24,30 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad import jobs
+from madad.activity import service as facts
 from madad.auth.models import User
-from madad.auth.permissions import SYSTEM, Actor, Scope
+from madad.auth.permissions import SYSTEM
 from madad.channels.chat import queue
+from madad.channels.chat.inboxes import create_inbox, get_inbox, list_inboxes
 from madad.channels.chat.models import ChatInbox, ChatSession
 from madad.channels.chat.queue import CHANNEL, OPEN_STATES
 from madad.contacts.identities import normalise_email
 from madad.db import settings_of, utcnow
 from madad.dialects import lock_keys
-from madad.errors import Conflict, Invalid, NotFound, TooLarge, TooManyRequests
+from madad.errors import Conflict, Invalid, TooLarge, TooManyRequests
+from madad.kb.models import Article, Version
 from madad.tickets import service as tickets
 from madad.tickets.changes import update_ticket
 from madad.tickets.delivery import register_deliverer
 from madad.tickets.inbound import Inbound, Received, Sender
 from madad.tickets.models import Message
 
-__all__ = ["CHANNEL", "OPEN_STATES"]
+__all__ = ["CHANNEL", "OPEN_STATES", "create_inbox", "get_inbox", "list_inboxes"]
 
 MAX_TEXT = 4000  # characters in one chat message
 MAX_CLIENT_ID = 64
 LIMIT_WINDOW = timedelta(hours=1)  # chat starts are counted over the last hour
+HELP_VISITOR = re.compile(r"[A-Za-z0-9-]{8,64}")  # the help centre's visitor id (help.js)
 
 
 # --- visitor tokens ----------------------------------------------------------------------------
@@ -187,38 +192,6 @@ def clean_visitor(name: Any, email: Any, language: Any) -> tuple[str | None, str
     return clean_name, clean_email, lang
 
 
-# --- inboxes -----------------------------------------------------------------------------------
-
-
-async def create_inbox(
-    session: AsyncSession, actor: Actor, *, name: str, queue: str | None = None
-) -> ChatInbox:
-    actor.require(Scope.channels_manage)
-    name = storable(name.strip(), "name")
-    if not 1 <= len(name) <= 200:
-        raise Invalid("name", "1-200 characters")
-    queue = (queue or "chat").strip()
-    if not 1 <= len(queue) <= 100:
-        raise Invalid("queue", "1-100 characters")
-    inbox = ChatInbox(key=secrets.token_urlsafe(18), name=name, queue=queue, created_at=utcnow())
-    session.add(inbox)
-    await session.flush()
-    return inbox
-
-
-async def get_inbox(session: AsyncSession, key: str | None) -> ChatInbox:
-    inbox = None
-    if key and len(key) <= 64:
-        inbox = await session.scalar(select(ChatInbox).where(ChatInbox.key == key))
-    if inbox is None:
-        raise NotFound("no chat inbox with this key")
-    return inbox
-
-
-async def list_inboxes(session: AsyncSession) -> list[ChatInbox]:
-    return list(await session.scalars(select(ChatInbox).order_by(ChatInbox.id)))
-
-
 # --- the visitor's side ------------------------------------------------------------------------
 
 
@@ -269,12 +242,16 @@ async def start_chat(
     email: Any = None,
     language: Any = None,
     client_address: str | None = None,
+    article: Any = None,
+    help_visitor: Any = None,
     at: datetime | None = None,
 ) -> tuple[ChatSession, Received]:
     """The pre-chat form and the first message: a ticket, a session in the inbox's queue, and
     `live.offered`. A visitor with a chat still open just continues it (a repeated start —
     a reload mid-request — is the same message, stored once). New chats are limited per
-    visitor and per client address (`check_start_limits`)."""
+    visitor and per client address (`check_start_limits`). Started from a help-centre article
+    (`article`: its id), the ticket names it (`custom_fields.kb_article_id`) and the fact
+    `kb.contact_started` records it, with the help centre's visitor id when given."""
     text = clean_text(text)
     client_id = clean_client_id(client_id)
     name, email, language = clean_visitor(name, email, language)
@@ -311,10 +288,14 @@ async def start_chat(
         )
         if existing is not None:
             return existing, received
+    article_id = await public_article_id(session, article)
+    custom: dict[str, Any] = {}
     if email:
-        await update_ticket(
-            session, SYSTEM, received.ticket_id, {"custom_fields": {"chat_email": email}}, at=now
-        )
+        custom["chat_email"] = email
+    if article_id is not None:
+        custom["kb_article_id"] = article_id
+    if custom:
+        await update_ticket(session, SYSTEM, received.ticket_id, {"custom_fields": custom}, at=now)
     chat = ChatSession(
         public_id=public_id,
         inbox_id=inbox.id,
@@ -333,8 +314,39 @@ async def start_chat(
     session.add(chat)
     await session.flush()
     queue.fact(session, "live.offered", chat, inbox.queue, at=now)
+    if article_id is not None:
+        facts.record(
+            session,
+            "kb.contact_started",
+            ticket_id=chat.ticket_id,
+            contact_id=chat.contact_id,
+            channel=CHANNEL,
+            data={
+                "article_id": article_id,
+                "language": language,
+                "channel": CHANNEL,
+                "visitor": help_visitor
+                if isinstance(help_visitor, str) and HELP_VISITOR.fullmatch(help_visitor)
+                else None,
+                "session": public_id,
+            },
+            at=now,
+        )
     queue.changed(session, chat)
     return chat, received
+
+
+async def public_article_id(session: AsyncSession, value: Any) -> int | None:
+    """The help-centre article a chat was started from, if it is published and public (any
+    other value is ignored: it never stops the visitor from chatting)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < 2**31:
+        return None
+    return await session.scalar(
+        select(Article.id)
+        .join(Version, Version.article_id == Article.id)
+        .where(Article.id == value, Article.internal.is_(False), Version.status == "published")
+        .limit(1)
+    )
 
 
 def message_inbound(

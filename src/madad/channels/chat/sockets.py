@@ -13,7 +13,8 @@ is not bound by CORS, so the widget works from any site without credentials):
                     {"type": "typing", "on", "name"}   the agent is typing
                     {"type": "error", "code", "detail", "client_id"?, "retry_after"?}
                     (`code` toomanyrequests: too many new chats; `retry_after` seconds)
-  visitor → server  {"type": "start", "id", "text", "name"?, "email"?, "language"?}
+  visitor → server  {"type": "start", "id", "text", "name"?, "email"?, "language"?,
+                     "article"?, "help_visitor"?}   (the help-centre article it started from)
                     {"type": "message", "id", "text"}   the id is the client's: stored once
                     {"type": "typing", "on": bool}   {"type": "leave"}   {"type": "ping"}
 
@@ -367,6 +368,8 @@ class _Visitor:
                 email=frame.get("email"),
                 language=frame.get("language"),
                 client_address=self.ws.client.host if self.ws.client else None,
+                article=frame.get("article"),
+                help_visitor=frame.get("help_visitor"),
             )
         async with self.db.session() as session:
             await queue.offer_waiting(session)

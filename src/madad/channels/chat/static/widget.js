@@ -201,6 +201,10 @@
     var text = el.first.value;
     if (!text.trim() || tooLong(text)) return;
     var frame = { type: "start", id: uid(), text: text, name: el.name.value, email: el.email.value, language: lang };
+    // Started from a help-centre article: the chat's ticket names it.
+    var art = document.querySelector("[data-madad-article]");
+    if (art) frame.article = parseInt(art.getAttribute("data-madad-article"), 10) || null;
+    try { frame.help_visitor = localStorage.getItem("madad-help-visitor"); } catch (e) { /* none */ }
     el.err.textContent = "";
     queue(frame, text);
     el.first.value = "";
