@@ -108,6 +108,10 @@ async def test_a_customer_searches_reads_and_votes(
         [vote] = seen["kb.vote"]
         assert vote["helpful"] is True and vote["comment"] == "Clear <b>steps</b>"
         assert vote["visitor"] == read["visitor"]  # one browser, one visitor
+        # … and one visit: the view, the read and the vote name the same help session.
+        assert read["help_session"] and len(read["help_session"]) >= 8
+        assert vote["help_session"] == read["help_session"]
+        assert {v["help_session"] for v in seen["kb.view"]} == {read["help_session"]}
 
         await page.goto(f"{base}/help/ur")
         await expect(page.locator("html")).to_have_attribute("dir", "rtl")

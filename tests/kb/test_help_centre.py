@@ -165,6 +165,7 @@ async def test_votes_are_facts_with_their_comments(
             "helpful": "no",
             "comment": "<img src=x onerror=alert(1)> مزید مثالیں",
             "visitor": "v-1234567",
+            "help_session": "visit-0002",
         },
     )
     assert r.status_code == 200 and "help-thanks" in r.text
@@ -176,6 +177,7 @@ async def test_votes_are_facts_with_their_comments(
         (site["invoice"], "en", True),
     }
     assert any(v.get("comment") == "<img src=x onerror=alert(1)> مزید مثالیں" for v in votes)
+    assert {v["help_session"] for v in votes} == {"visit-0002", None}
     refused = await client.post(
         "/help/articles/download-an-invoice/vote",
         data={"helpful": "yes"},
@@ -196,7 +198,13 @@ async def test_the_beacon_records_views_and_reads_of_ten_seconds_or_more(
         )
 
     assert (
-        await send(event="view", article_id=site["refund"], lang="ur", visitor="abcd-1234")
+        await send(
+            event="view",
+            article_id=site["refund"],
+            lang="ur",
+            visitor="abcd-1234",
+            help_session="visit-0001",
+        )
     ).status_code == 204
     assert (
         await send(event="read", article_id=site["refund"], lang="ur", seconds=9.9)
@@ -209,7 +217,14 @@ async def test_the_beacon_records_views_and_reads_of_ten_seconds_or_more(
     ).status_code == 204
     views = await facts(app, "kb.view")
     reads = await facts(app, "kb.read")
-    assert views == [{"article_id": site["refund"], "language": "ur", "visitor": "abcd-1234"}]
+    assert views == [
+        {
+            "article_id": site["refund"],
+            "language": "ur",
+            "visitor": "abcd-1234",
+            "help_session": "visit-0001",
+        }
+    ]
     assert sorted((r["article_id"], r["read_seconds"]) for r in reads) == sorted(
         [(site["refund"], 42.5), (site["invoice"], 1800.0)]
     )
@@ -226,6 +241,12 @@ async def test_the_beacon_records_views_and_reads_of_ten_seconds_or_more(
         ).encode(),
         json.dumps(
             {"event": "view", "article_id": site["refund"], "lang": "en", "visitor": "<x>"}
+        ).encode(),
+        json.dumps(
+            {"event": "view", "article_id": site["refund"], "lang": "en", "help_session": 5}
+        ).encode(),
+        json.dumps(
+            {"event": "view", "article_id": site["refund"], "lang": "en", "help_session": "é" * 9}
         ).encode(),
         json.dumps({"event": "view", "article_id": 2**40, "lang": "en"}).encode(),
         b"{" + b" " * 5000 + b"}",

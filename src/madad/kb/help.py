@@ -89,6 +89,7 @@ async def _vote(
     helpful: str,
     comment: str | None,
     visitor: str | None,
+    help_session: str | None = None,
 ) -> HTMLResponse:
     if not same_origin(request):
         return HTMLResponse("cross-origin form refused", status_code=403)
@@ -102,6 +103,7 @@ async def _vote(
         helpful=helpful == "yes",
         comment=comment,
         visitor=visitor or None,
+        help_session=help_session or None,
     )
     return await _article(request, session, language, slug, voted=True)
 
@@ -135,8 +137,9 @@ async def vote_en(
     helpful: Helpful,
     comment: Comment = None,
     visitor: Visitor = None,
+    help_session: Visitor = None,
 ) -> HTMLResponse:
-    return await _vote(request, session, "en", slug, helpful, comment, visitor)
+    return await _vote(request, session, "en", slug, helpful, comment, visitor, help_session)
 
 
 @router.get("/help/sitemap.xml")
@@ -182,7 +185,8 @@ async def asset(name: str) -> Response:
 async def beacon(request: Request, session: DB) -> Response:
     """What the help centre's script reports (sendBeacon posts it as text): `{"event": "view"
     | "read", "article_id", "lang", "seconds", "scroll", "visitor"}` from article pages, and
-    `{"event": "search", "q", "lang", "results", "visitor"}` for a search settled on."""
+    `{"event": "search", "q", "lang", "results", "visitor"}` for a search settled on; each
+    with `help_session`, the visit's id."""
     if not same_origin(request):
         return Response(status_code=403)
     raw = await request.body()
@@ -195,25 +199,28 @@ async def beacon(request: Request, session: DB) -> Response:
     if not isinstance(data, dict):
         raise Invalid("body", "a JSON object")
     article_id, lang = data.get("article_id"), data.get("lang")
-    visitor = data.get("visitor")
+    visitor, help_session = data.get("visitor"), data.get("help_session")
     if lang not in LANGUAGES:
         raise Invalid("lang", "a language of the help centre")
     if visitor is not None and not isinstance(visitor, str):
         raise Invalid("visitor", "text")
+    if help_session is not None and not isinstance(help_session, str):
+        raise Invalid("help_session", "text")
+    ids = {"visitor": visitor, "help_session": help_session}
     if data.get("event") == "search":
         q, results = data.get("q"), data.get("results")
         if not isinstance(q, str) or len(q) > 1000:
             raise Invalid("q", "the text searched for")
         if not isinstance(results, int) or isinstance(results, bool):
             raise Invalid("results", "the number of articles found")
-        await reading.record_search(session, q, lang, results=results, visitor=visitor)
+        await reading.record_search(session, q, lang, results=results, **ids)
         return Response(status_code=204)
     if not isinstance(article_id, int) or isinstance(article_id, bool) or article_id < 1:
         raise Invalid("article_id", "an article id")
     if article_id >= 2**31:
         raise Invalid("article_id", "an article id")
     if data.get("event") == "view":
-        await reading.record_view(session, article_id, lang, visitor=visitor)
+        await reading.record_view(session, article_id, lang, **ids)
     elif data.get("event") == "read":
         seconds, scroll = data.get("seconds"), data.get("scroll")
         if not isinstance(seconds, int | float) or not 0 <= seconds < 10**7:
@@ -226,7 +233,7 @@ async def beacon(request: Request, session: DB) -> Response:
             lang,
             visible_seconds=float(seconds),
             scroll_depth=scroll,
-            visitor=visitor,
+            **ids,
         )
     else:
         raise Invalid("event", "view, read or search")
@@ -259,8 +266,11 @@ async def vote_lang(
     helpful: Helpful,
     comment: Comment = None,
     visitor: Visitor = None,
+    help_session: Visitor = None,
 ) -> HTMLResponse:
-    return await _vote(request, session, _language(lang), slug, helpful, comment, visitor)
+    return await _vote(
+        request, session, _language(lang), slug, helpful, comment, visitor, help_session
+    )
 
 
 def _language(lang: str) -> str:

@@ -2,7 +2,18 @@
 article as a customer reads it (never a draft, never an internal article), the sitemap, and
 the reading facts — `kb.view`, `kb.read` (visible ≥ 10 s, with the visible time),
 `kb.vote` (was it helpful, with an optional comment) and `kb.search` (what a customer searched
-for and how many articles answered: the searches with none are the articles to write next)."""
+for and how many articles answered: the searches with none are the articles to write next) —
+and `kb.contact_started`, written by the channels when a customer opens a ticket or a chat
+from the help centre.
+
+Every reading fact's data carries `visitor` (the browser's lasting id, `localStorage`) and
+`help_session` (a visit: help.js starts a new one after 30 minutes without activity); both are
+null when the browser keeps no storage. `kb.contact_started` has channel `portal` | `chat` |
+`email`, the ticket and contact, and data `{"article_id": the article page it was started
+from or null, "language", "channel", "visitor", "help_session"}`. Deflection (metrics.kb)
+counts the visits that read an article after which the same visitor started no contact within
+24 hours.
+"""
 
 from __future__ import annotations
 
@@ -141,16 +152,64 @@ async def _public_article(session: AsyncSession, article_id: int) -> Article:
     return article
 
 
-def _visitor(visitor: str | None) -> str | None:
+def _visitor(visitor: str | None, field_name: str = "visitor") -> str | None:
     if visitor is None:
         return None
-    if not (8 <= len(visitor) <= 64) or not visitor.replace("-", "").isalnum():
-        raise Invalid("visitor", "a help-centre visitor id is 8–64 letters, digits or hyphens")
+    if (
+        not (8 <= len(visitor) <= 64)
+        or not visitor.isascii()
+        or not visitor.replace("-", "").isalnum()
+    ):
+        raise Invalid(field_name, "a help-centre id is 8–64 letters, digits or hyphens")
     return visitor
 
 
+def _ids(visitor: str | None, help_session: str | None) -> dict[str, str | None]:
+    return {"visitor": _visitor(visitor), "help_session": _visitor(help_session, "help_session")}
+
+
+CONTACT_CHANNELS = ("portal", "chat", "email")
+
+
+async def record_contact_started(
+    session: AsyncSession,
+    *,
+    channel: str,
+    language: str,
+    ticket_id: int | None = None,
+    contact_id: int | None = None,
+    article_id: int | None = None,
+    visitor: str | None = None,
+    help_session: str | None = None,
+) -> None:
+    """A customer opened a ticket or a chat from the help centre (from an article's page when
+    `article_id` is given: a public, published article)."""
+    if channel not in CONTACT_CHANNELS:
+        raise Invalid("channel", f"one of {', '.join(CONTACT_CHANNELS)}")
+    if article_id is not None:
+        await _public_article(session, article_id)
+    facts.record(
+        session,
+        "kb.contact_started",
+        ticket_id=ticket_id,
+        contact_id=contact_id,
+        channel=channel,
+        data={
+            "article_id": article_id,
+            "language": check_language("language", language),
+            "channel": channel,
+            **_ids(visitor, help_session),
+        },
+    )
+
+
 async def record_view(
-    session: AsyncSession, article_id: int, language: str, *, visitor: str | None = None
+    session: AsyncSession,
+    article_id: int,
+    language: str,
+    *,
+    visitor: str | None = None,
+    help_session: str | None = None,
 ) -> None:
     article = await _public_article(session, article_id)
     facts.record(
@@ -159,7 +218,7 @@ async def record_view(
         data={
             "article_id": article.id,
             "language": check_language("lang", language),
-            "visitor": _visitor(visitor),
+            **_ids(visitor, help_session),
         },
     )
 
@@ -172,6 +231,7 @@ async def record_read(
     visible_seconds: float,
     scroll_depth: float | None = None,
     visitor: str | None = None,
+    help_session: str | None = None,
 ) -> bool:
     """A read, when the article was visible long enough; False (nothing recorded) otherwise.
     The visible time is capped, so one forgotten tab does not drag the median."""
@@ -182,7 +242,7 @@ async def record_read(
         "article_id": article.id,
         "language": check_language("lang", language),
         "read_seconds": round(min(visible_seconds, MAX_READ_SECONDS), 1),
-        "visitor": _visitor(visitor),
+        **_ids(visitor, help_session),
     }
     if scroll_depth is not None:
         data["scroll_depth"] = round(max(0.0, min(scroll_depth, 1.0)), 2)
@@ -198,13 +258,14 @@ async def record_vote(
     helpful: bool,
     comment: str | None = None,
     visitor: str | None = None,
+    help_session: str | None = None,
 ) -> None:
     article = await _public_article(session, article_id)
     data: dict[str, Any] = {
         "article_id": article.id,
         "language": check_language("lang", language),
         "helpful": helpful,
-        "visitor": _visitor(visitor),
+        **_ids(visitor, help_session),
     }
     if comment and comment.strip():
         data["comment"] = check_text("comment", comment, maximum=MAX_COMMENT)
@@ -218,6 +279,7 @@ async def record_search(
     *,
     results: int,
     visitor: str | None = None,
+    help_session: str | None = None,
 ) -> None:
     """A search a customer settled on (the help centre reports the query the customer stopped
     typing at or submitted, not every keystroke)."""
@@ -233,6 +295,6 @@ async def record_search(
             "query": check_text("q", query, maximum=MAX_QUERY_KEPT),
             "language": check_language("lang", language),
             "results": results,
-            "visitor": _visitor(visitor),
+            **_ids(visitor, help_session),
         },
     )

@@ -2,7 +2,10 @@
 // request in flight), and the reading beacon: a view when an article page opens, and a read
 // when the page is left after the article was visible for at least 10 seconds (Page
 // Visibility API: time in a background tab does not count), with the visible time and how far
-// down the customer scrolled.
+// down the customer scrolled. Every report names the visitor (a lasting id) and the visit
+// ("help session": a new one after 30 minutes without activity, shared by the tabs), which
+// the deflection metric counts; window.MadadHelp gives both to the chat widget and the
+// portal's form on the same site, and [data-visitor] / [data-help-session] fields get them.
 (function () {
   "use strict";
 
@@ -23,6 +26,32 @@
     }
   }
 
+  var SESSION_KEY = "madad-help-session";
+  var SESSION_IDLE_MS = 30 * 60 * 1000;
+
+  function newId() {
+    return (window.crypto && window.crypto.randomUUID)
+      ? window.crypto.randomUUID()
+      : String(Date.now()) + "-" + String(Math.random()).slice(2, 12);
+  }
+
+  // The visit's id; each call counts as activity and keeps the visit going.
+  function helpSession() {
+    try {
+      var now = Date.now();
+      var kept = JSON.parse(window.localStorage.getItem(SESSION_KEY) || "null");
+      var id = kept && typeof kept.id === "string" && now - kept.last < SESSION_IDLE_MS
+        ? kept.id
+        : newId();
+      window.localStorage.setItem(SESSION_KEY, JSON.stringify({ id: id, last: now }));
+      return id;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  window.MadadHelp = { visitor: visitor, session: helpSession };
+
   // --- searches, for the "searches with no result" report --------------------------------
   // A search counts once the customer settles on it: the results page, or a pause of 1.5 s
   // in the search box. The same query in the same language is reported once per tab.
@@ -38,7 +67,8 @@
       window.sessionStorage.setItem(REPORTED_KEY, key);
     } catch (e) { /* storage refused: report anyway */ }
     var body = JSON.stringify({
-      event: "search", q: q.slice(0, 500), lang: lang, results: results, visitor: visitor()
+      event: "search", q: q.slice(0, 500), lang: lang, results: results, visitor: visitor(),
+      help_session: helpSession()
     });
     navigator.sendBeacon(BEACON, new Blob([body], { type: "text/plain" }));
   }
@@ -140,6 +170,7 @@
       body.article_id = id;
       body.lang = lang;
       body.visitor = who;
+      body.help_session = helpSession();
       var data = JSON.stringify(body);
       if (navigator.sendBeacon) {
         navigator.sendBeacon(url, new Blob([data], { type: "text/plain" }));
@@ -195,6 +226,9 @@
     if (article) setUpReading(article);
     document.querySelectorAll("[data-visitor]").forEach(function (field) {
       field.value = visitor() || "";
+    });
+    document.querySelectorAll("[data-help-session]").forEach(function (field) {
+      field.value = helpSession() || "";
     });
   }
 
