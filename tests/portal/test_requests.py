@@ -169,6 +169,19 @@ async def test_replies_go_into_the_same_ticket_solved_reopens_closed_follows_up(
     )
     assert r.status_code == 422 and "Write your reply first" in r.text
 
+    # A request merged meanwhile: the reply, typed on the old page, goes to the one it joined.
+    other = await post_message(db, email, "Also: wrong size", conversation_key="size")
+    old_form = form_id_of((await p.get(f"/portal/tickets/{other}")).text)
+    async with db.session() as session:
+        await changes.merge_tickets(session, SYSTEM, source_id=other, target_id=tid)
+    r = await p.post(f"/portal/tickets/{other}/reply", {"text": "Size M", "form_id": old_form})
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/portal/tickets/{tid}?")
+    async with db.session(write=False) as session:
+        last = await session.scalar(
+            select(Message).where(Message.ticket_id == tid).order_by(Message.id.desc()).limit(1)
+        )
+        assert last is not None and last.text == "Size M"
+
     # A closed request: the reply opens a follow-up that refers to it.
     async with db.session() as session:
         await changes.update_ticket(session, SYSTEM, tid, {"status": "closed"})

@@ -280,3 +280,37 @@ async def test_unsafe_forms_need_the_sessions_csrf_token(
     ok = await portal.post("/portal/new", data)
     assert ok.status_code == 303
     await portal.client.aclose()
+
+
+async def test_after_signing_in_only_the_portals_own_pages_are_a_destination(
+    portal_app: object, portal_settings: Settings
+) -> None:
+    db = db_of(portal_app)
+    _, email = await make_customer(db, "Maha Iqbal")
+    cases = {
+        "/portal/new?article=3": "/portal/new?article=3",
+        "/portal/ur/tickets/5": "/portal/ur/tickets/5",
+        "//evil.example/portal": "/portal",
+        "https://evil.example/portal": "/portal",
+        "/inbox": "/portal",
+        "/portal/../inbox": "/portal",
+        "/portal/%2e%2e/inbox": "/portal",
+        "/portal\\..\\inbox": "/portal",
+        "/portal\r\nSet-Cookie: x=1": "/portal",
+    }
+    async with client_of(portal_app) as web:
+        for target, expected in cases.items():
+            page = await web.get("/portal/sign-in", params={"next": target})
+            assert page.status_code == 200
+            r = await web.post(
+                "/portal/sign-in", data={"email": email, "next": target}, headers=ORIGIN
+            )
+            assert r.status_code == 200
+            token = await latest_link(db, portal_settings, email)
+            r = await web.post(f"/portal/sign-in/{token}", headers=ORIGIN)
+            assert r.status_code == 303 and r.headers["location"] == expected, target
+            web.cookies.clear()
+            async with db.session() as session:  # the hourly limit is not what this is about
+                await session.execute(
+                    update(SignInLink).values(created_at=utcnow() - timedelta(hours=2))
+                )

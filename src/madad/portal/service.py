@@ -155,7 +155,11 @@ async def list_tickets(
 # --- one request ---------------------------------------------------------------------------------
 
 
-async def _ticket(session: AsyncSession, customer: Customer, ticket_id: int) -> Ticket:
+async def _ticket(
+    session: AsyncSession, customer: Customer, ticket_id: int, *, follow: bool = False
+) -> Ticket:
+    """The ticket, if the customer may read it; a merged one raises Moved (or, with `follow`,
+    gives the ticket it was merged into)."""
     ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id, _visible(customer)))
     if ticket is None:
         raise NotFound("no such request")
@@ -167,14 +171,16 @@ async def _ticket(session: AsyncSession, customer: Customer, ticket_id: int) -> 
         if target is None:
             raise NotFound("no such request")
         ticket, hops = target, hops + 1
-    if ticket.id != ticket_id:
+    if ticket.id != ticket_id and not follow:
         raise Moved(ticket.id)
     return ticket
 
 
-async def conversation(session: AsyncSession, customer: Customer, ticket_id: int) -> Conversation:
+async def conversation(
+    session: AsyncSession, customer: Customer, ticket_id: int, *, follow: bool = False
+) -> Conversation:
     """A request and its public conversation, with each message's files: four queries."""
-    ticket = await _ticket(session, customer, ticket_id)
+    ticket = await _ticket(session, customer, ticket_id, follow=follow)
     messages = list(
         (
             await session.execute(
@@ -273,8 +279,9 @@ async def reply(
     store: FileStore | None = None,
 ) -> Received:
     """The customer's reply to their own request: a customer message into the same ticket
-    (a solved one reopens; a closed one gets a follow-up, as for an email)."""
-    ticket = await _ticket(session, customer, ticket_id)
+    (a solved one reopens; a closed one gets a follow-up, as for an email). A reply to a
+    request merged meanwhile goes to the request it was merged into."""
+    ticket = await _ticket(session, customer, ticket_id, follow=True)
     if ticket.contact_id != customer.contact_id:
         raise Forbidden("only the person who opened this request can reply to it")
     body = _text(text, "text", MAX_TEXT)

@@ -176,8 +176,9 @@ async def _ticket_page(
     error: str | None = None,
     notice: str | None = None,
     status: int = 200,
+    follow: bool = False,
 ) -> Response:
-    conv = await service.conversation(session, who, ticket_id)
+    conv = await service.conversation(session, who, ticket_id, follow=follow)
     context = portal_context(
         request,
         lang,
@@ -237,9 +238,6 @@ async def reply(
             language=lang,
             store=_store(request),
         )
-    except service.Moved as exc:
-        await session.rollback()
-        return RedirectResponse(f"{home_of(lang)}/tickets/{exc.ticket_id}", status_code=303)
     except MadadError as exc:
         await session.rollback()
         if exc.status == 404:
@@ -253,6 +251,7 @@ async def reply(
             text=text or "",
             error=error_text(exc, session),
             status=exc.status,
+            follow=True,
         )
     target = received.ticket_id
     return RedirectResponse(

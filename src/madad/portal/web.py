@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -188,7 +188,8 @@ def safe_next(target: str | None, home: str) -> str:
     """Only the portal's own pages: never an open redirect, never the console."""
     if not target or not target.startswith("/portal") or target.startswith(("//", "/\\")):
         return home
-    if "\\" in target or any(ord(c) < 32 for c in target):
+    plain = unquote(target)
+    if "\\" in plain or "/.." in plain or any(ord(c) < 32 for c in plain):
         return home
     return target[:300]
 
