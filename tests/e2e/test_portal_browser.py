@@ -133,7 +133,7 @@ async def test_a_customer_signs_in_by_email_asks_replies_and_sees_only_their_own
                 select(Activity).where(Activity.kind == "kb.contact_started")
             )
             assert fact is not None and fact.data["article_id"] == article_id
-            assert fact.data["visitor"]  # the help centre's visitor id came along
+            assert fact.data["visitor"] and fact.data["help_session"]  # the visit came along
 
         # The earlier request: the agent's answer, a reply, the list with plain statuses.
         await page.get_by_role("link", name="My requests").click()

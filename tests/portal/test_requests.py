@@ -238,6 +238,7 @@ async def test_a_new_request_with_a_topic_files_and_the_article_it_started_from(
             "topic": "billing", "subject": "", "description": "Charged twice",
             "form_id": form_id_of(form.text), "article": str(article.article.id),
             "visitor": "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "help_session": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
         },
         files,
     )  # fmt: skip
@@ -258,7 +259,8 @@ async def test_a_new_request_with_a_topic_files_and_the_article_it_started_from(
         assert [(f.ticket_id, f.channel, f.data) for f in started] == [
             (tid, "portal", {"article_id": article.article.id, "language": "en",
                              "channel": "portal",
-                             "visitor": "0f8fad5b-d9cb-469f-a165-70867728950e"}),
+                             "visitor": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                             "help_session": "7c9e6679-7425-40de-944b-e07fc1f90ae7"}),
         ]  # fmt: skip
     page = await p.get(r.headers["location"])
     assert "we have your request" in page.text and "photo.jpg" in page.text
@@ -281,6 +283,27 @@ async def test_a_new_request_with_a_topic_files_and_the_article_it_started_from(
         )
         assert len((await session.scalars(
             select(Activity).where(Activity.kind == "kb.contact_started"))).all()) == 1  # fmt: skip
+
+    # Not from an article, but from a browser that visited the help centre: a contact started
+    # (what deflection counts), without an article; a malformed id is dropped, not an error.
+    for visitor, expected in (("0f8fad5b-d9cb-469f-a165-70867728950e", True), ("<x>" * 5, False)):
+        form = await p.get("/portal/new")
+        r = await p.post(
+            "/portal/new",
+            {"subject": "Other", "description": "Hi", "form_id": form_id_of(form.text),
+             "visitor": visitor},
+        )  # fmt: skip
+        assert r.status_code == 303
+        tid3 = int(r.headers["location"].split("/portal/tickets/")[1].split("?")[0])
+        async with db.session(write=False) as session:
+            fact = await session.scalar(
+                select(Activity).where(
+                    Activity.kind == "kb.contact_started", Activity.ticket_id == tid3
+                )
+            )
+        assert (fact is not None) == expected
+        if fact is not None:
+            assert fact.data["article_id"] is None and fact.data["visitor"] == visitor
 
     # Bad forms say what is wrong and store nothing.
     async with db.session(write=False) as session:

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from madad.activity import service as facts
 from madad.auth.models import User
 from madad.contacts.models import Contact
 from madad.db import utcnow
 from madad.errors import Forbidden, Invalid, NotFound, TooManyRequests
 from madad.files import FileStore
+from madad.kb import reading as kb_reading
 from madad.kb.models import Article, Version
 from madad.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from madad.portal.access import Customer
@@ -315,13 +315,15 @@ async def open_request(
     attachments: Sequence[InboundAttachment] = (),
     article_id: int | None = None,
     visitor: str | None = None,
+    help_session: str | None = None,
     form_id: str,
     language: str,
     store: FileStore | None = None,
 ) -> Received:
-    """A new request from the portal's form: a new ticket, whatever else is open. Started from
-    a help-centre article, it names the article (custom field `kb_article_id`) and records
-    `kb.contact_started` for the knowledge-base report."""
+    """A new request from the portal's form: a new ticket, whatever else is open. From a
+    browser that visited the help centre (its visitor and visit ids come with the form) it
+    records `kb.contact_started` for the knowledge-base report (deflection); started from an
+    article's "Contact us", it also names the article (custom field `kb_article_id`)."""
     chosen = None
     if topic:
         chosen = await session.scalar(select(Topic).where(Topic.key == topic[:48]))
@@ -363,19 +365,19 @@ async def open_request(
         ),
         store=store,
     )
-    if article is not None and received.created and received.new_ticket:
-        facts.record(
+    visitor = visitor if visitor and _VISITOR.match(visitor) else None
+    help_session = help_session if help_session and _VISITOR.match(help_session) else None
+    from_help = article is not None or visitor is not None or help_session is not None
+    if from_help and received.created and received.new_ticket:
+        await kb_reading.record_contact_started(
             session,
-            "kb.contact_started",
+            channel=CHANNEL,
+            language=language,
             ticket_id=received.ticket_id,
             contact_id=received.contact_id,
-            channel=CHANNEL,
-            data={
-                "article_id": article.id,
-                "language": language,
-                "channel": CHANNEL,
-                "visitor": visitor if visitor and _VISITOR.match(visitor) else None,
-            },
+            article_id=article.id if article else None,
+            visitor=visitor,
+            help_session=help_session,
         )
     return received
 

@@ -338,6 +338,7 @@ async def new_request(
     description: Text = None,
     article: Annotated[str, Form(max_length=12)] = "",
     visitor: Annotated[str, Form(max_length=64)] = "",
+    help_session: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     article_id = _article_id(article)
     try:
@@ -350,6 +351,7 @@ async def new_request(
             attachments=await uploads(request, session),
             article_id=article_id,
             visitor=visitor or None,
+            help_session=help_session or None,
             form_id=form_id,
             language=lang,
             store=_store(request),
