@@ -471,3 +471,27 @@ async def test_naughty_strings_and_xss_are_stored_and_shown_back_escaped(
     assert not [a for a in tags.attributes if a.startswith("on") or a in ("src", "href")]
     assert stored_any > 100
     await p.client.aclose()
+
+
+async def test_the_agents_see_portal_sign_ins_and_help_centre_starts_on_the_timeline(
+    portal_app: object, portal_settings: Settings
+) -> None:
+    db = db_of(portal_app)
+    contact_id, email = await make_customer(db, "Rabia Malik")
+    p = await sign_in(portal_app, portal_settings, email)
+    form = await p.get("/portal/new")
+    r = await p.post(
+        "/portal/new",
+        {"subject": "From help", "description": "Hi", "form_id": form_id_of(form.text),
+         "visitor": "0f8fad5b-d9cb-469f-a165-70867728950e"},
+    )  # fmt: skip
+    assert r.status_code == 303
+    await p.client.aclose()
+    await make_person(db, role=Role.agent, email="agent@example.com", password=PASSWORD)
+    async with client_of(portal_app) as console:
+        from tests.conftest import Person
+
+        agent = await agent_sign_in(console, Person(0, "agent@example.com", "agent", ""))
+        page = await agent.get(f"/contacts/{contact_id}")
+        assert "Rabia Malik signed in to the customer portal" in page.text
+        assert "Rabia Malik opened" in page.text and "from the help centre" in page.text
