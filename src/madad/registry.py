@@ -31,6 +31,7 @@ from madad.contacts import views as contacts_views
 from madad.kb import api as kb_api
 from madad.kb import help as kb_help
 from madad.metrics import api as metrics_api
+from madad.metrics import kb_views as metrics_kb_views
 from madad.metrics import rollups as metrics_rollups
 from madad.metrics import staffing_views
 from madad.metrics import views as metrics_views
@@ -82,6 +83,7 @@ ROUTERS: list[APIRouter] = [
     callbacks_views.router,
     metrics_views.router,
     staffing_views.router,
+    metrics_kb_views.router,
     surveys_views.router,
     portal_admin_views.router,
 ]

@@ -141,6 +141,19 @@ async def report(session: AsyncSession, period: Period) -> dict[str, Any]:
     }
 
 
+ARTICLE_COLUMNS = (
+    "article_id",
+    "title",
+    "views",
+    "reads",
+    "read_time_median_s",
+    "helpful",
+    "votes",
+    "helpful_share",
+    "contacts_started",
+)
+
+
 def flat_articles(report_: dict[str, Any]) -> list[dict[str, Any]]:
     """The articles table as CSV rows."""
     return [
