@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from madad.auth import sessions
 from madad.auth.permissions import Actor, Scope
 from madad.kb import service
 from madad.kb.schemas import (
@@ -25,7 +26,14 @@ from madad.kb.schemas import (
     VersionOut,
 )
 from madad.kb.service import Text
-from madad.web.deps import DB, PathId, authenticate_token, bearer_token, require
+from madad.web.deps import (
+    DB,
+    SESSION_COOKIE,
+    PathId,
+    authenticate_token,
+    bearer_token,
+    require,
+)
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
 Reader = Annotated[Actor, Depends(require(Scope.kb_read))]
@@ -34,11 +42,18 @@ Id = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 async def maybe_actor(request: Request) -> Actor | None:
-    """The caller of a public route when they sent a token (a bad token is still a 401)."""
+    """The caller of a public route when they sent a token (a bad token is still a 401) or,
+    for a read, hold the console's session cookie (the agent's reply box searches this way;
+    SameSite cookies and no CORS keep other sites from reading as an agent)."""
     token = bearer_token(request.headers.get("authorization"))
-    if token is None:
+    if token is not None:
+        return await authenticate_token(request.app.state.db, request.app.state.settings, token)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or request.method != "GET":
         return None
-    return await authenticate_token(request.app.state.db, request.app.state.settings, token)
+    async with request.app.state.db.session(write=False) as session:
+        who = await sessions.signed_in(session, cookie)
+    return who.actor if who is not None else None
 
 
 Anyone = Annotated[Actor | None, Depends(maybe_actor)]
@@ -134,6 +149,7 @@ async def article_history(
 
 @router.get("/search", response_model=SearchOut)
 async def search(
+    request: Request,
     session: DB,
     actor: Anyone,
     q: str = "",
@@ -141,13 +157,19 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchOut:
     """Published articles, best first, with snippets. Any text is a valid query (operators
-    and quotes are only words); long queries are read up to their first 1000 characters."""
+    and quotes are only words); long queries are read up to their first 1000 characters.
+    `public_url` is the article's absolute help-centre address (null for internal articles,
+    which customers cannot open)."""
     internal = actor is not None and actor.can(Scope.kb_read)
     found = await service.search_articles(
         session, q, language=lang, include_internal=internal, limit=limit
     )
+    base = request.app.state.settings.base_url or str(request.base_url)
     return SearchOut(
-        q=q, lang=lang, corrected=found.corrected, items=[HitOut.of(h) for h in found.hits]
+        q=q,
+        lang=lang,
+        corrected=found.corrected,
+        items=[HitOut.of(h, base_url=base) for h in found.hits],
     )
 
 

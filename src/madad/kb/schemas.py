@@ -126,9 +126,13 @@ class HitOut(BaseModel):
     score: float
     internal: bool
     url: str
+    public_url: str | None = Field(
+        default=None, description="absolute help-centre address; null for internal articles"
+    )
 
     @classmethod
-    def of(cls, h: search.Hit) -> HitOut:
+    def of(cls, h: search.Hit, *, base_url: str | None = None) -> HitOut:
+        path = service.help_path(h.slug, h.language)
         return cls(
             article_id=h.article_id,
             slug=h.slug,
@@ -137,7 +141,8 @@ class HitOut(BaseModel):
             snippet=h.snippet,
             score=h.score,
             internal=h.internal,
-            url=service.help_path(h.slug, h.language),
+            url=path,
+            public_url=base_url.rstrip("/") + path if base_url and not h.internal else None,
         )
 
 
