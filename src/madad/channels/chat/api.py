@@ -3,6 +3,7 @@ WebSockets (and their protocol) are in `sockets.py`; this router includes them."
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +42,8 @@ def widget_strings() -> dict[str, str]:
         "title": _("Chat with us"),
         "close": _("Close chat"),
         "intro": _("Tell us who you are (optional) and ask your question."),
+        "intro_known": _("Hello %(name)s, ask your question."),
+        "ask": _("Ask your question."),
         "name": _("Your name"),
         "email": _("Your email"),
         "message": _("Message"),
@@ -162,6 +165,10 @@ class InboxOut(BaseModel):
     name: str
     queue: str
     help_centre: bool
+    identity_verification: bool = Field(
+        description="the inbox has an identity secret: websites may sign who the visitor is"
+    )
+    identity_rotated_at: datetime | None
     snippet: str
 
     @classmethod
@@ -172,6 +179,8 @@ class InboxOut(BaseModel):
             name=inbox.name,
             queue=inbox.queue,
             help_centre=inbox.help_centre,
+            identity_verification=inbox.identity_nonce is not None,
+            identity_rotated_at=inbox.identity_rotated_at,
             snippet=f'<script src="{base}/widget.js?inbox={inbox.key}" async></script>',
         )
 
@@ -190,6 +199,34 @@ async def update_inbox(
         session, actor, inbox_id, name=body.name, queue=body.queue, help_centre=body.help_centre
     )
     return InboxOut.of(inbox, str(request.base_url).rstrip("/"))
+
+
+class IdentitySecretOut(BaseModel):
+    secret: str = Field(description="shown this once: Madad does not keep it")
+    rotated_at: datetime
+
+
+@router.post(
+    "/api/v1/chat/inboxes/{inbox_id}/identity-secret",
+    response_model=IdentitySecretOut,
+    status_code=201,
+)
+async def rotate_identity_secret(
+    inbox_id: PathId, session: DB, actor: Manager, response: Response
+) -> IdentitySecretOut:
+    """A new identity secret for the inbox, shown this once; the previous one stops working at
+    once. The website's server signs its users with it (channels/chat/README.md)."""
+    inbox, secret = await inboxes.rotate_identity_secret(session, actor, inbox_id)
+    response.headers["Cache-Control"] = "no-store"
+    assert inbox.identity_rotated_at is not None
+    return IdentitySecretOut(secret=secret, rotated_at=inbox.identity_rotated_at)
+
+
+@router.delete("/api/v1/chat/inboxes/{inbox_id}/identity-secret", status_code=204)
+async def remove_identity_secret(inbox_id: PathId, session: DB, actor: Manager) -> Response:
+    """The inbox verifies no identities any more (every visitor is anonymous)."""
+    await inboxes.remove_identity_secret(session, actor, inbox_id)
+    return Response(status_code=204)
 
 
 @router.get("/api/v1/chat/inboxes", response_model=list[InboxOut])

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.auth import service as auth
 from madad.auth.permissions import Actor, Scope
+from madad.channels.chat import identity
 from madad.channels.chat.models import ChatInbox
-from madad.db import utcnow
+from madad.db import settings_of, utcnow
 from madad.errors import Invalid, NotFound
 
 
@@ -104,4 +105,40 @@ async def update_inbox(
         inbox.help_centre = changes["help_centre"] = help_centre
     await session.flush()
     auth.audit(session, actor, "chat_inbox.updated", "chat_inbox", inbox.id, changes)
+    return inbox
+
+
+# --- the identity secret -----------------------------------------------------------------------
+
+
+def identity_secret(session: AsyncSession, inbox: ChatInbox) -> str | None:
+    """The inbox's identity secret, or None while it verifies no identities."""
+    if inbox.identity_nonce is None:
+        return None
+    app_secret = settings_of(session).resolved_secret_key()
+    return identity.inbox_secret(app_secret, inbox.id, inbox.identity_nonce)
+
+
+async def rotate_identity_secret(
+    session: AsyncSession, actor: Actor, inbox_id: int
+) -> tuple[ChatInbox, str]:
+    """A new identity secret for the inbox (the old one stops working at once); returned this
+    once — Madad keeps only the nonce it is derived from."""
+    inbox = await inbox_by_id(session, actor, inbox_id)
+    inbox.identity_nonce = secrets.token_hex(16)
+    inbox.identity_rotated_at = utcnow()
+    await session.flush()
+    auth.audit(session, actor, "chat_inbox.identity_secret_rotated", "chat_inbox", inbox.id)
+    secret = identity_secret(session, inbox)
+    assert secret is not None
+    return inbox, secret
+
+
+async def remove_identity_secret(session: AsyncSession, actor: Actor, inbox_id: int) -> ChatInbox:
+    """The inbox verifies no identities any more: every visitor is anonymous."""
+    inbox = await inbox_by_id(session, actor, inbox_id)
+    inbox.identity_nonce = None
+    inbox.identity_rotated_at = utcnow()
+    await session.flush()
+    auth.audit(session, actor, "chat_inbox.identity_secret_removed", "chat_inbox", inbox.id)
     return inbox

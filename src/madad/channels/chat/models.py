@@ -25,6 +25,10 @@ class ChatInbox(Base):
     queue: Mapped[str] = mapped_column(String(100))
     # The inbox whose widget the help centre shows (at most one).
     help_centre: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The identity secret is derived from the app's secret and this nonce (see identity.py);
+    # None: the inbox verifies no identities. Rotating draws a new nonce.
+    identity_nonce: Mapped[str | None] = mapped_column(String(64))
+    identity_rotated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -46,7 +50,8 @@ class ChatSession(Base):
     # queued → active → ended, or queued → abandoned (the visitor left before an answer).
     state: Mapped[str] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))  # as typed: unverified
+    # As typed (unverified) — or, with `user_id` set, the email the website signed.
+    email: Mapped[str | None] = mapped_column(String(320))
     language: Mapped[str | None] = mapped_column(String(16))
     agent_id: Mapped[int | None] = mapped_column(Integer)
     offered_to: Mapped[int | None] = mapped_column(Integer)
@@ -58,6 +63,8 @@ class ChatSession(Base):
     # A keyed hash of the address the chat was started from: enough to count starts, not to
     # know who (see `service.client_digest`).
     client_hash: Mapped[str | None] = mapped_column(String(64))
+    # The website's own user id, when the website signed who the visitor is (identity.py).
+    user_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

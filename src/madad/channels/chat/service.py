@@ -10,7 +10,6 @@ widget hears both as the ticket's own facts (`ticket:{id}`) and reads them from 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -28,6 +27,7 @@ from madad.activity import service as facts
 from madad.auth.models import User
 from madad.auth.permissions import SYSTEM
 from madad.channels.chat import queue
+from madad.channels.chat.identity import Identity, issue_visitor_token, visitor_of
 from madad.channels.chat.inboxes import create_inbox, get_inbox, list_inboxes
 from madad.channels.chat.models import ChatInbox, ChatSession
 from madad.channels.chat.queue import CHANNEL, OPEN_STATES
@@ -42,38 +42,20 @@ from madad.tickets.delivery import register_deliverer
 from madad.tickets.inbound import Inbound, Received, Sender
 from madad.tickets.models import Message
 
-__all__ = ["CHANNEL", "OPEN_STATES", "create_inbox", "get_inbox", "list_inboxes"]
+__all__ = [
+    "CHANNEL",
+    "OPEN_STATES",
+    "create_inbox",
+    "get_inbox",
+    "issue_visitor_token",
+    "list_inboxes",
+    "visitor_of",
+]
 
 MAX_TEXT = 4000  # characters in one chat message
 MAX_CLIENT_ID = 64
 LIMIT_WINDOW = timedelta(hours=1)  # chat starts are counted over the last hour
 HELP_VISITOR = re.compile(r"[A-Za-z0-9-]{8,64}")  # the help centre's visitor id (help.js)
-
-
-# --- visitor tokens ----------------------------------------------------------------------------
-
-
-def _mac(secret: str, inbox_key: str, visitor_id: str) -> str:
-    digest = hmac.new(
-        secret.encode(), f"chat-visitor\x00{inbox_key}\x00{visitor_id}".encode(), hashlib.sha256
-    ).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def issue_visitor_token(secret: str, inbox_key: str) -> tuple[str, str]:
-    """A new anonymous visitor: (visitor id, signed token)."""
-    visitor_id = secrets.token_hex(16)
-    return visitor_id, f"{visitor_id}.{_mac(secret, inbox_key, visitor_id)}"
-
-
-def visitor_of(secret: str, inbox_key: str, token: str | None) -> str | None:
-    """The visitor id a token proves, or None: an unsigned or tampered claim is no identity."""
-    if not token or len(token) > 200 or "." not in token:
-        return None
-    visitor_id, _, mac = token.partition(".")
-    if not (len(visitor_id) == 32 and all(c in "0123456789abcdef" for c in visitor_id)):
-        return None
-    return visitor_id if hmac.compare_digest(mac, _mac(secret, inbox_key, visitor_id)) else None
 
 
 # --- limits ------------------------------------------------------------------------------------
@@ -216,12 +198,16 @@ def _inbound(
     name: str | None,
     language: str | None,
     at: datetime,
+    verified_email: str | None = None,
 ) -> Inbound:
     return Inbound(
         channel=CHANNEL,
-        # The contact is the visitor token's identity only: a typed email is an unsigned claim
-        # and never joins the chat to an existing customer's record.
-        sender=Sender(handle=f"chat:{visitor_id}", name=name, language=language),
+        # An anonymous visitor's contact is the visitor token's identity only: a typed email
+        # is an unsigned claim and never joins the chat to an existing customer's record. An
+        # email the website signed (see identity.py) comes first: that customer's contact.
+        sender=Sender(
+            email=verified_email, handle=f"chat:{visitor_id}", name=name, language=language
+        ),
         text=text,
         external_id=f"chat:{visitor_id}:{client_id}",
         conversation_key=f"chat:{chat_public_id}",
@@ -244,6 +230,7 @@ async def start_chat(
     client_address: str | None = None,
     article: Any = None,
     help_visitor: Any = None,
+    identity: Identity | None = None,
     at: datetime | None = None,
 ) -> tuple[ChatSession, Received]:
     """The pre-chat form and the first message: a ticket, a session in the inbox's queue, and
@@ -251,10 +238,15 @@ async def start_chat(
     a reload mid-request — is the same message, stored once). New chats are limited per
     visitor and per client address (`check_start_limits`). Started from a help-centre article
     (`article`: its id), the ticket names it (`custom_fields.kb_article_id`) and the fact
-    `kb.contact_started` records it, with the help centre's visitor id when given."""
+    `kb.contact_started` records it, with the help centre's visitor id when given.
+
+    With an `identity` the website signed, the chat is that user's: the contact is the one of
+    their email (the typed name and email are not used)."""
     text = clean_text(text)
     client_id = clean_client_id(client_id)
     name, email, language = clean_visitor(name, email, language)
+    if identity is not None:
+        name, email = identity.name or name, identity.email
     await lock_keys(session, [f"chat-visitor:{visitor_id}"])
     chat = await current_chat(session, inbox, visitor_id)
     if chat is not None and chat.state in OPEN_STATES:
@@ -280,6 +272,7 @@ async def start_chat(
             name=name,
             language=language,
             at=now,
+            verified_email=identity.email if identity else None,
         ),
     )
     if not received.created:  # the start was sent before: that chat is the visitor's
@@ -290,7 +283,7 @@ async def start_chat(
             return existing, received
     article_id = await public_article_id(session, article)
     custom: dict[str, Any] = {}
-    if email:
+    if email and identity is None:
         custom["chat_email"] = email
     if article_id is not None:
         custom["kb_article_id"] = article_id
@@ -309,6 +302,7 @@ async def start_chat(
         queued_at=now,
         visitor_seen_at=now,
         client_hash=client_hash,
+        user_id=identity.user_id if identity else None,
         created_at=now,
     )
     session.add(chat)
@@ -365,6 +359,7 @@ def message_inbound(
         name=chat.name,
         language=chat.language,
         at=at or utcnow(),
+        verified_email=chat.email if chat.user_id is not None else None,
     )
 
 

@@ -1,9 +1,12 @@
 """Chat's WebSockets: the visitor's (the widget) and the agents' (the console).
 
-Visitor socket `/api/v1/chat/visitor?inbox=KEY&token=T&after=N` (JSON text frames; a WebSocket
-is not bound by CORS, so the widget works from any site without credentials):
-  server → visitor  {"type": "hello", "token"}   the visitor's signed token (a new one when T was
-                    missing or forged: an unsigned claim is never trusted)
+Visitor socket `/api/v1/chat/visitor?inbox=KEY&token=T&after=N[&identify=1]` (JSON text frames;
+a WebSocket is not bound by CORS, so the widget works from any site without credentials). With
+`identify=1` the widget's first frame is `{"type": "identify", "user_id", "email", "name"?,
+"signature"}` (identity.py): a valid one makes the visitor that user, anything else is answered
+with an `error` frame (code `identity`) and the visitor is anonymous.
+  server → visitor  {"type": "hello", "token", "identified", "name"}   the visitor's signed token
+                    (a new one when T was missing or forged: an unsigned claim is never trusted)
                     {"type": "message", "id", "client_id", "from": visitor|agent, "name",
                      "text", "at"}   a public message of the chat; `after=N` replays those after N
                     {"type": "state", "state": none|queued|active|ended|abandoned, "position",
@@ -37,11 +40,11 @@ from sqlalchemy.exc import IntegrityError
 from madad.auth.models import User
 from madad.auth.permissions import Actor, Scope
 from madad.bus import Subscription
-from madad.channels.chat import queue, service
+from madad.channels.chat import identity, inboxes, queue, service
 from madad.channels.chat.models import ChatInbox, ChatSession
 from madad.channels.intake import IntakeBatcher
 from madad.db import Database, utcnow
-from madad.errors import MadadError, NotFound, TooLarge, TooManyRequests
+from madad.errors import Invalid, MadadError, NotFound, TooLarge, TooManyRequests
 from madad.tickets import service as tickets
 from madad.web.deps import websocket_actor
 
@@ -49,6 +52,7 @@ log = logging.getLogger("madad.chat")
 router = APIRouter(tags=["chat"])
 MAX_FRAME = 32 * 1024  # characters in one frame from a visitor
 HEARTBEAT_SECONDS = 20.0
+IDENTIFY_SECONDS = 10.0  # how long a socket opened with identify=1 waits for the identity
 REPLAY_PAGE = 500
 
 
@@ -194,6 +198,7 @@ class _Visitor:
         self.lock = asyncio.Lock()  # one replay or send of lines at a time, in id order
         self.board, self.presence, self.waiting = _shared(ws)
         self.agent_name: str | None = None
+        self.identity: identity.Identity | None = None  # signed by the website
         self.place: tuple[int, int | None] | None = None  # (position, wait) last sent
 
     async def follow(self, chat: ChatSession) -> None:
@@ -370,6 +375,7 @@ class _Visitor:
                 client_address=self.ws.client.host if self.ws.client else None,
                 article=frame.get("article"),
                 help_visitor=frame.get("help_visitor"),
+                identity=self.identity,
             )
         async with self.db.session() as session:
             await queue.offer_waiting(session)
@@ -437,18 +443,37 @@ async def visitor_socket(websocket: WebSocket) -> None:
             await websocket.close(code=4404, reason="no chat inbox with this key")
             return
         secret = service.settings_secret(session)
-        visitor_id = service.visitor_of(secret, inbox.key, params.get("token"))
-        chat = await service.current_chat(session, inbox, visitor_id) if visitor_id else None
-    if visitor_id is None:
-        visitor_id, token = service.issue_visitor_token(secret, inbox.key)
+        inbox_secret = inboxes.identity_secret(session, inbox)
+    who, notice = None, None
+    if params.get("identify") == "1":
+        try:
+            who = await _identify(websocket, inbox_secret)
+        except MadadError as exc:
+            notice = {"type": "error", "code": "identity", "detail": exc.detail}
+        except (WebSocketDisconnect, RuntimeError):
+            return
+    if who is not None:
+        visitor_id, token = identity.user_visitor(secret, inbox.key, who)
     else:
-        token = params["token"]
+        known = identity.visitor_of(secret, inbox.key, params.get("token"))
+        visitor_id, token = (
+            (known, params["token"]) if known else identity.issue_visitor_token(secret, inbox.key)
+        )
+    async with db.session(write=False) as session:
+        chat = await service.current_chat(session, inbox, visitor_id)
     sub = await websocket.app.state.bus.subscribe(f"visitor:{inbox.id}:{visitor_id}")
     v = _Visitor(websocket, inbox, visitor_id, sub)
+    v.identity = who
     v.last_id = int(raw_after)
     tasks: list[asyncio.Task[None]] = []
     try:
-        await _send(websocket, {"type": "hello", "token": token})
+        if notice is not None:  # for the website's developer: the claim was not trusted
+            await _send(websocket, notice)
+        await _send(
+            websocket,
+            {"type": "hello", "token": token, "identified": who is not None,
+             "name": who.name if who else None},
+        )  # fmt: skip
         if chat is not None:
             await v.follow(chat)
         else:
@@ -468,6 +493,23 @@ async def visitor_socket(websocket: WebSocket) -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await sub.close()
+
+
+async def _identify(websocket: WebSocket, inbox_secret: str | None) -> identity.Identity:
+    """The identity the widget's first frame proves (`{"type": "identify", "user_id",
+    "email", "name"?, "signature"}`); Invalid when it proves none."""
+    try:
+        async with asyncio.timeout(IDENTIFY_SECONDS):
+            text = await websocket.receive_text()
+    except TimeoutError:
+        raise Invalid("identity", "no identify frame came") from None
+    try:
+        frame = orjson.loads(text) if len(text) <= MAX_FRAME else None
+    except orjson.JSONDecodeError:
+        frame = None
+    if not isinstance(frame, dict) or frame.get("type") != "identify":
+        raise Invalid("identity", "the first frame must be an identify frame")
+    return identity.verify(inbox_secret, frame)
 
 
 async def _visitor_frames(v: _Visitor) -> None:

@@ -7,6 +7,9 @@
   "use strict";
   var C = __MADAD_CONFIG__;
   if (window.MadadChat) return;
+  // A website that knows its user signs who they are on its server (see the chat README):
+  // window.MadadChatSettings = {identity: {user_id, email, name}, signature}.
+  var O = window.MadadChatSettings || {}, ID = O.identity && O.signature ? O.identity : null;
   var KEY = "madad-chat:" + C.inbox;
   var lang = (document.documentElement.lang || navigator.language || "en").toLowerCase().indexOf("ur") === 0 ? "ur" : "en";
   var S = C.strings[lang] || C.strings.en;
@@ -99,7 +102,7 @@
     [el.status, el.log, el.typing, el.err].forEach(function (n) { el.panel.appendChild(n); });
 
     el.pre = make("form", { "class": "pre", novalidate: "" });
-    el.pre.appendChild(make("p", {}, S.intro));
+    el.intro = el.pre.appendChild(make("p", {}, S.intro));
     el.name = field(el.pre, "mc-name", S.name, make("input", { id: "mc-name", name: "name", autocomplete: "name", maxlength: "200" }));
     el.email = field(el.pre, "mc-email", S.email, make("input", { id: "mc-email", name: "email", type: "email", autocomplete: "email", maxlength: "320" }));
     el.first = field(el.pre, "mc-first", S.question, make("textarea", { id: "mc-first", rows: "3", required: "" }));
@@ -375,11 +378,19 @@
   function connect() {
     var base = C.base.replace(/^http/, "ws");
     var q = "?inbox=" + encodeURIComponent(C.inbox) + "&after=" + lastId + (store.token ? "&token=" + encodeURIComponent(store.token) : "");
-    ws = new WebSocket(base + "/api/v1/chat/visitor" + q);
+    ws = new WebSocket(base + "/api/v1/chat/visitor" + q + (ID ? "&identify=1" : ""));
+    ws.onopen = function () {
+      if (ID) send({ type: "identify", user_id: String(ID.user_id), email: ID.email, name: ID.name || "", signature: O.signature });
+    };
     ws.onmessage = function (e) {
       var d;
       try { d = JSON.parse(e.data); } catch (x) { return; }
-      if (d.type === "hello") { store.token = d.token; save(); }
+      if (d.type === "hello") {
+        store.token = d.token; save();
+        // Known to the website: the pre-chat form need not ask who they are.
+        [el.name, el.email].forEach(function (i) { i.hidden = i.previousSibling.hidden = !!d.identified; });
+        el.intro.textContent = !d.identified ? S.intro : d.name ? t("intro_known", { name: d.name }) : S.ask;
+      }
       else if (d.type === "message") message(d);
       else if (d.type === "state") show(d.state, d);
       else if (d.type === "ready") {
