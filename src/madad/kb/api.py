@@ -23,9 +23,11 @@ from madad.kb.schemas import (
     SearchOut,
     SectionIn,
     SectionOut,
+    UnpublishIn,
     VersionOut,
 )
 from madad.kb.service import Text
+from madad.kb.unpublish import unpublish
 from madad.web.deps import (
     DB,
     SESSION_COOKIE,
@@ -137,6 +139,17 @@ async def update_article(
         publish=_languages(body.publish, languages),
     )
     return ArticleOut.of(view)
+
+
+@router.post("/articles/{article_id}/unpublish", response_model=ArticleOut)
+async def unpublish_article(
+    article_id: PathId, session: DB, actor: Writer, body: UnpublishIn | None = None
+) -> ArticleOut:
+    """Take the article (or some of its translations) down from the help centre, search, the
+    sitemap and the answer bot; the version stays in the history as `unpublished` and a
+    `kb.unpublished` fact records it. Publishing the language again brings it back."""
+    languages = body.languages if body is not None else None
+    return ArticleOut.of(await unpublish(session, actor, article_id, languages=languages))
 
 
 @router.get("/articles/{article_id}/versions", response_model=list[VersionOut])

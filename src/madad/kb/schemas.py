@@ -112,6 +112,14 @@ class ArticleOut(BaseModel):
         )
 
 
+class UnpublishIn(Strict):
+    languages: list[Language] | None = Field(
+        default=None,
+        max_length=10,
+        description="the translations to take down; omitted or null: every published one",
+    )
+
+
 class ArticlePage(BaseModel):
     items: list[ArticleOut]
     next_cursor: str | None = None

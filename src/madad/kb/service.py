@@ -277,7 +277,9 @@ async def _save_draft(
         )
     }
     draft = current.get("draft")
-    base = draft or current.get("published")
+    base = (
+        draft or current.get("published") or await _latest_unpublished(session, article, language)
+    )
     title = t.title if t.title is not None else base.title if base else None
     body = t.body if t.body is not None else base.body if base else ""
     if title is None:
@@ -308,6 +310,21 @@ async def _save_draft(
     return draft
 
 
+async def _latest_unpublished(
+    session: AsyncSession, article: Article, language: str
+) -> Version | None:
+    return await session.scalar(
+        select(Version)
+        .where(
+            Version.article_id == article.id,
+            Version.language == language,
+            Version.status == "unpublished",
+        )
+        .order_by(Version.number.desc())
+        .limit(1)
+    )
+
+
 async def _publish(session: AsyncSession, article: Article, language: str) -> Version:
     versions = (
         await session.scalars(
@@ -319,6 +336,8 @@ async def _publish(session: AsyncSession, article: Article, language: str) -> Ve
         )
     ).all()
     draft = next((v for v in versions if v.status == "draft"), None)
+    if draft is None and not versions:
+        draft = await _latest_unpublished(session, article, language)  # published again
     if draft is None:
         raise Invalid("publish", f"the article has no {language} draft to publish")
     now = utcnow()
