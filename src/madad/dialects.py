@@ -44,7 +44,7 @@ async def visible_horizon(session: AsyncSession) -> int | None:
     # that began since would be missed.
     await session.execute(text("SELECT pg_stat_clear_snapshot()"))
     row = (await session.execute(_HORIZON)).one()
-    xmin, xmax, running, hidden = row
+    xmin, xmax, running, hidden = row  # of others: as in a snapshot, our own is not counted
     if hidden or running is None:
         return xmin if hidden else xmax
     # backend_xid is 32 bits; widen it into the epoch of the snapshot (an id above the
@@ -57,7 +57,8 @@ async def visible_horizon(session: AsyncSession) -> int | None:
 _HORIZON = text(
     "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint,"
     " (SELECT array_agg(a.backend_xid::text::bigint) FROM pg_stat_activity AS a"
-    "   WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL),"
+    "   WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL"
+    "   AND a.pid <> pg_backend_pid()),"
     " (SELECT count(*) > 0 FROM pg_stat_activity AS a"
     "   WHERE a.datname = current_database() AND a.query = '<insufficient privilege>')"
     " FROM pg_current_snapshot() AS s"
