@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from madad.activity import service as facts
 from madad.activity.models import Activity
@@ -25,6 +25,14 @@ from madad.config import Settings
 from madad.db import Database
 from madad.metrics import definitions as d
 from madad.metrics import reports, rollups
+from madad.metrics.models import (
+    MetricDaily,
+    MetricDailyAgent,
+    MetricDailyTeam,
+    MetricHist,
+    MetricHistAgent,
+    MetricHistTeam,
+)
 
 EXAMPLES = itertools.count(1)
 
@@ -206,6 +214,47 @@ def check(report: dict[str, Any], stored: list[Activity], period: d.Period, stag
     )
 
 
+async def check_projections(db: Database) -> None:
+    """The per-agent and per-team sums are the detailed sums added up over the rest."""
+    async with db.session(write=False) as session:
+        for detail, projected, group in (
+            (MetricDaily, MetricDailyAgent, "agent_id"),
+            (MetricDaily, MetricDailyTeam, "team_id"),
+        ):
+            keys = (detail.day, getattr(detail, group), detail.metric)
+            expected = {
+                (day, g, m): (n, round(t, 6))
+                for day, g, m, n, t in await session.execute(
+                    select(*keys, func.sum(detail.n), func.sum(detail.total)).group_by(*keys)
+                )
+                if n or abs(t) > 1e-9
+            }
+            got = {
+                (r.day, getattr(r, group), r.metric): (r.n, round(r.total, 6))
+                for r in (await session.execute(select(projected))).scalars()
+                if r.n or abs(r.total) > 1e-9
+            }
+            assert got == expected, (projected.__tablename__, group)
+        for detail, projected, group in (
+            (MetricHist, MetricHistAgent, "agent_id"),
+            (MetricHist, MetricHistTeam, "team_id"),
+        ):
+            keys = (detail.day, getattr(detail, group), detail.metric, detail.bucket)
+            expected = {
+                tuple(k): n
+                for *k, n in await session.execute(
+                    select(*keys, func.sum(detail.n)).group_by(*keys)
+                )
+                if n
+            }
+            got = {
+                (r.day, getattr(r, group), r.metric, r.bucket): r.n
+                for r in (await session.execute(select(projected))).scalars()
+                if r.n
+            }
+            assert got == expected, (projected.__tablename__, group)
+
+
 async def run_example(settings: Settings, specs: list[Spec], splits: list[int]) -> None:
     k = next(EXAMPLES)
     base = datetime(2001, 1, 1, tzinfo=UTC) + timedelta(days=90 * k)
@@ -235,6 +284,8 @@ async def run_example(settings: Settings, specs: list[Spec], splits: list[int]) 
             await rollups.refresh(session, stored)  # a batch read twice changes nothing
         async with db.session(write=False) as session:
             check(await reports.kpis(session, period, compare=False), stored, period, "consumed")
+        await check_projections(db)
+        async with db.session(write=False) as session:
             by_channel = await reports.kpis(session, period, group_by="channel", compare=False)
         for group in by_channel["groups"]:
             mine = [f for f in stored if (f.channel or "") == group["key"]]
@@ -244,6 +295,7 @@ async def run_example(settings: Settings, specs: list[Spec], splits: list[int]) 
         await rollups.rebuild(db)
         async with db.session(write=False) as session:
             check(await reports.kpis(session, period, compare=False), stored, period, "rebuilt")
+        await check_projections(db)
     finally:
         await db.dispose()
 

@@ -7,9 +7,10 @@ mean, median and 90th percentile (the percentiles from 5 %-wide histogram bucket
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -20,11 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madad.activity.models import Activity
 from madad.auth.models import Team, User
 from madad.contacts.models import Contact
+from madad.db import Database
 from madad.metrics import definitions as d
 from madad.metrics.models import (
     MetricDaily,
+    MetricDailyAgent,
+    MetricDailyTeam,
     MetricDailyTotal,
     MetricHist,
+    MetricHistAgent,
+    MetricHistTeam,
     MetricHistTotal,
     MetricTicket,
 )
@@ -144,30 +150,55 @@ def _percentiles(hist: Any, group_by: str | None, where: list[Any]) -> Any:
     ).group_by(*keys)
 
 
+def _tables_for(group_by: str | None, filters: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """The smallest rollup tables (daily sums, histograms) that hold a report's figures, and
+    the filters to apply to them."""
+    channel, team, agent = filters.get("channel"), filters.get("team_id"), filters.get("agent_id")
+    if group_by in (None, "channel") and team is None and agent is None:
+        # Headline figures (no team or agent in sight): the all-teams tables; their
+        # histograms do not keep the channel.
+        keep_channel = group_by == "channel" or channel is not None
+        return (
+            MetricDailyTotal,
+            MetricHist if keep_channel else MetricHistTotal,
+            (filters if keep_channel else {"channel": channel}),
+        )
+    if channel is None and group_by in (None, "agent") and team is None:
+        return MetricDailyAgent, MetricHistAgent, {"agent_id": agent}
+    if channel is None and group_by in (None, "team") and agent is None:
+        return MetricDailyTeam, MetricHistTeam, {"team_id": team}
+    return MetricDaily, MetricHist, filters
+
+
 async def _figures(
-    session: AsyncSession, period: d.Period, group_by: str | None, filters: dict[str, Any]
+    session: AsyncSession,
+    period: d.Period,
+    group_by: str | None,
+    filters: dict[str, Any],
+    medians_of: Sequence[str] | None = None,
 ) -> dict[Any, dict[str, Any]]:
-    """Per group: each metric's figure."""
+    """Per group: each metric's figure; medians and 90th percentiles only of `medians_of`, when
+    given (per agent, the histograms are about as many rows as there are measurements)."""
     group_cols = [GROUPS[group_by]] if group_by else []
-    # Headline figures (no team or agent in sight) read the much smaller all-teams tables.
-    overall = group_by in (None, "channel") and filters.get("team_id") is None
-    overall = overall and filters.get("agent_id") is None
-    daily, hist = (MetricDailyTotal, MetricHistTotal) if overall else (MetricDaily, MetricHist)
-    near = {"channel": filters.get("channel")} if overall else filters
-    if overall and (group_by == "channel" or filters.get("channel")):
-        hist = MetricHist  # the all-teams histograms do not keep the channel
+    daily, hist, near = _tables_for(group_by, filters)
     sum_cols = [getattr(daily, GROUPS[group_by].key)] if group_by else []
     sums = await session.execute(
         select(*sum_cols, daily.metric, func.sum(daily.n), func.sum(daily.total))
         .where(*_where(period, daily, near), ~daily.metric.like("arrivals:%"))
         .group_by(*sum_cols, daily.metric)
     )
-    hists = await session.execute(_percentiles(hist, group_by, _where(period, hist, near)))
+    where = _where(period, hist, near)
+    if medians_of is not None:
+        where.append(hist.metric.in_(list(medians_of)))
+    hists = await session.execute(_percentiles(hist, group_by, where))
+    # Agent-days with a reply: per agent from the agents' sums, else from the detailed ones.
+    per_agent = daily is MetricDailyAgent
+    days_of: Any = MetricDailyAgent if per_agent else MetricDaily
     active = (
-        select(MetricDaily.day, MetricDaily.agent_id, *group_cols)
-        .where(*_where(period, MetricDaily, filters), MetricDaily.metric == "handled")
-        .where(MetricDaily.n > 0)
-        .group_by(MetricDaily.day, MetricDaily.agent_id, *group_cols)
+        select(days_of.day, days_of.agent_id, *([] if per_agent else group_cols))
+        .where(*_where(period, days_of, near if per_agent else filters))
+        .where(days_of.metric == "handled", days_of.n > 0)
+        .group_by(days_of.day, days_of.agent_id, *([] if per_agent else group_cols))
         .subquery()
     )
     active_group = [active.c[GROUPS[group_by].key]] if group_by else []
@@ -294,6 +325,9 @@ def _rate(r: d.Rate) -> dict[str, Any]:
     return {"numerator": r.numerator, "denominator": r.denominator, "value": r.value}
 
 
+Work = Callable[[AsyncSession], Awaitable[Any]]
+
+
 async def kpis(
     session: AsyncSession,
     period: d.Period,
@@ -303,42 +337,107 @@ async def kpis(
     team_id: int | None = None,
     agent_id: int | None = None,
     compare: bool = True,
+    totals: bool = True,
+    group_medians_of: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The KPI report for `period` (whole UTC days): totals, the previous period's totals for
-    comparison, and, with `group_by` (channel | team | agent), one entry per group."""
+    comparison, and, with `group_by` (channel | team | agent), one entry per group.
+    `totals=False` leaves the totals out (a page that has them already); `group_medians_of`
+    limits the groups' medians and percentiles to the metrics named (a table that shows no
+    others)."""
+
+    async def one_by_one(works: list[Work]) -> list[Any]:
+        return [await work(session) for work in works]
+
+    return await _kpis(
+        one_by_one, period, group_by, channel, team_id, agent_id, compare, totals, group_medians_of
+    )
+
+
+async def kpis_side_by_side(
+    db: Database,
+    period: d.Period,
+    *,
+    group_by: str | None = None,
+    channel: str | None = None,
+    team_id: int | None = None,
+    agent_id: int | None = None,
+    compare: bool = True,
+    totals: bool = True,
+    group_medians_of: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """`kpis`, its parts (the period, the one before, the groups) read at once, each in a
+    read-only session of its own, so that the database works on them side by side."""
+
+    async def own_session(work: Work) -> Any:
+        async with db.session(write=False) as session:
+            return await work(session)
+
+    async def side_by_side(works: list[Work]) -> list[Any]:
+        return list(await asyncio.gather(*(own_session(w) for w in works)))
+
+    return await _kpis(
+        side_by_side, period, group_by, channel, team_id, agent_id, compare, totals,
+        group_medians_of,
+    )  # fmt: skip
+
+
+async def _kpis(
+    run: Callable[[list[Work]], Awaitable[list[Any]]],
+    period: d.Period,
+    group_by: str | None,
+    channel: str | None,
+    team_id: int | None,
+    agent_id: int | None,
+    compare: bool,
+    totals: bool,
+    group_medians_of: Sequence[str] | None,
+) -> dict[str, Any]:
     if group_by is not None and group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
     filters = {"channel": channel, "team_id": team_id, "agent_id": agent_id}
-    total = (await _figures(session, period, None, filters)).get(None, {})
-    contacts = (await _unique_contacts(session, period, None, filters)).get(None, 0)
-    total["resolutions"] = _resolutions(total, contacts)
-    total |= await _direct(session, period)
+    prev_period = period.previous()
+
+    async def total_of(session: AsyncSession, of: d.Period) -> dict[str, Any]:
+        total = (await _figures(session, of, None, filters)).get(None, {})
+        contacts = (await _unique_contacts(session, of, None, filters)).get(None, 0)
+        total["resolutions"] = _resolutions(total, contacts)
+        return total | await _direct(session, of)
+
+    async def groups_of(session: AsyncSession) -> list[dict[str, Any]]:
+        assert group_by is not None
+        groups = await _figures(session, period, group_by, filters, group_medians_of)
+        uniq = await _unique_contacts(session, period, group_by, filters)
+        return [
+            {"key": key, "kpis": figures | {"resolutions": _resolutions(figures, uniq.get(key, 0))}}
+            for key, figures in sorted(groups.items(), key=lambda kv: str(kv[0]))
+        ]
+
+    works: dict[str, Work] = {}
+    if totals:
+        works["total"] = lambda session: total_of(session, period)
+    if compare and totals:
+        works["previous"] = lambda session: total_of(session, prev_period)
+    if group_by:
+        works["groups"] = groups_of
+    got = dict(zip(works, await run(list(works.values())), strict=True))
     report: dict[str, Any] = {
         "period": {"from": period.start.date().isoformat(), "to": period.end.date().isoformat()},
         "group_by": group_by,
-        "total": total,
     }
-    if compare:
-        prev_period = period.previous()
-        prev = (await _figures(session, prev_period, None, filters)).get(None, {})
-        prev_contacts = (await _unique_contacts(session, prev_period, None, filters)).get(None, 0)
-        prev["resolutions"] = _resolutions(prev, prev_contacts)
-        prev |= await _direct(session, prev_period)
+    if "total" in got:
+        report["total"] = got["total"]
+    if "previous" in got:
         report["previous"] = {
             "period": {
                 "from": prev_period.start.date().isoformat(),
                 "to": prev_period.end.date().isoformat(),
             },
-            "total": prev,
+            "total": got["previous"],
         }
-        report["warnings"] = gaming_warnings(total, prev)
-    if group_by:
-        groups = await _figures(session, period, group_by, filters)
-        uniq = await _unique_contacts(session, period, group_by, filters)
-        report["groups"] = [
-            {"key": key, "kpis": figures | {"resolutions": _resolutions(figures, uniq.get(key, 0))}}
-            for key, figures in sorted(groups.items(), key=lambda kv: str(kv[0]))
-        ]
+        report["warnings"] = gaming_warnings(got["total"], got["previous"])
+    if "groups" in got:
+        report["groups"] = got["groups"]
     return report
 
 

@@ -40,14 +40,29 @@ from madad.metrics.definitions import (
 )
 from madad.metrics.models import (
     MetricDaily,
+    MetricDailyAgent,
+    MetricDailyTeam,
     MetricDailyTotal,
     MetricHist,
+    MetricHistAgent,
+    MetricHistTeam,
     MetricHistTotal,
     MetricTicket,
 )
 
+ROLLUP_TABLES = (
+    MetricDaily,
+    MetricHist,
+    MetricDailyTotal,
+    MetricHistTotal,
+    MetricDailyAgent,
+    MetricHistAgent,
+    MetricDailyTeam,
+    MetricHistTeam,
+)
+
 CONSUMER = "metrics"
-TOTAL = -1  # the team and agent of the all-teams, all-agents sums (kept in their own tables)
+TOTAL = -1  # the team or agent of sums over all teams or agents (kept in their own tables)
 SERVICE_LEVEL_SECONDS = 20.0
 
 # Metrics whose values are durations: they also get a histogram for medians and percentiles.
@@ -233,8 +248,16 @@ class Sums:
         self.hist: Counter[tuple[int, str, int, int, str, int]] = Counter()
 
     def add(self, rows: Iterable[Row], sign: int = 1) -> None:
+        # Each row counts in its own cell and in three projections: all teams and agents (per
+        # channel), per agent (all channels and teams), per team (all channels and agents).
+        # TOTAL marks what a projection sums over; a real team or agent is never negative.
         for day, ch, team, agent, metric, value in rows:
-            for key in ((day, ch, team, agent, metric), (day, ch, TOTAL, TOTAL, metric)):
+            for key in (
+                (day, ch, team, agent, metric),
+                (day, ch, TOTAL, TOTAL, metric),
+                (day, "", TOTAL, agent, metric),
+                (day, "", team, TOTAL, metric),
+            ):
                 cell = self.daily[key]
                 cell[0] += sign
                 cell[1] += sign * value
@@ -242,6 +265,8 @@ class Sums:
                 b = bucket_of(value)
                 self.hist[(day, ch, team, agent, metric, b)] += sign
                 self.hist[(day, "", TOTAL, TOTAL, metric, b)] += sign
+                self.hist[(day, "", TOTAL, agent, metric, b)] += sign
+                self.hist[(day, "", team, TOTAL, metric, b)] += sign
 
     def __len__(self) -> int:
         return len(self.daily)
@@ -274,29 +299,46 @@ class Sums:
             if v
         ]
         keys = ["day", "channel", "team_id", "agent_id", "metric"]
-        totals = ["day", "channel", "metric"]
+        levels: dict[str, tuple[list[dict], list[dict]]] = {
+            level: ([], []) for level in ("detail", "total", "agent", "team")
+        }
+        dropped = {
+            "detail": (),
+            "total": ("team_id", "agent_id"),
+            "agent": ("channel", "team_id"),
+            "team": ("channel", "agent_id"),
+        }
 
-        def split(rows: list[dict[str, Any]]) -> tuple[list[dict], list[dict]]:
-            detail = [r for r in rows if r["team_id"] != TOTAL]
-            total = [
-                {k: v for k, v in r.items() if k not in ("team_id", "agent_id")}
-                for r in rows
-                if r["team_id"] == TOTAL
-            ]
-            return detail, total
+        def level_of(r: dict[str, Any]) -> str:
+            if r["team_id"] == TOTAL:
+                return "total" if r["agent_id"] == TOTAL else "agent"
+            return "team" if r["agent_id"] == TOTAL else "detail"
 
-        daily_detail, daily_total = split(daily)
-        hist_detail, hist_total = split(hist)
-        hist_total = [{k: v for k, v in r.items() if k != "channel"} for r in hist_total]
-        for rows, table, index, adding in (
-            (daily_detail, MetricDaily.__table__, keys, ["n", "total"]),
-            (daily_total, MetricDailyTotal.__table__, totals, ["n", "total"]),
-            (hist_detail, MetricHist.__table__, [*keys, "bucket"], ["n"]),
-            (hist_total, MetricHistTotal.__table__, ["day", "metric", "bucket"], ["n"]),
-        ):
-            stmt = upsert(session, table, index_elements=index, adding=adding)
-            for i in range(0, len(rows), chunk):
-                await session.execute(stmt, rows[i : i + chunk])
+        for kind, rows in ((0, daily), (1, hist)):
+            for r in rows:
+                level = level_of(r)
+                levels[level][kind].append({k: v for k, v in r.items() if k not in dropped[level]})
+        # The all-teams histograms do not keep the channel either.
+        levels["total"] = (
+            levels["total"][0],
+            [{k: v for k, v in r.items() if k != "channel"} for r in levels["total"][1]],
+        )
+        for level, (daily_table, hist_table), daily_keys, hist_keys in (
+            ("detail", (MetricDaily, MetricHist), keys, [*keys, "bucket"]),
+            ("total", (MetricDailyTotal, MetricHistTotal), ["day", "channel", "metric"],
+             ["day", "metric", "bucket"]),
+            ("agent", (MetricDailyAgent, MetricHistAgent), ["day", "agent_id", "metric"],
+             ["day", "agent_id", "metric", "bucket"]),
+            ("team", (MetricDailyTeam, MetricHistTeam), ["day", "team_id", "metric"],
+             ["day", "team_id", "metric", "bucket"]),
+        ):  # fmt: skip
+            for rows, table, index, adding in (
+                (levels[level][0], daily_table.__table__, daily_keys, ["n", "total"]),
+                (levels[level][1], hist_table.__table__, hist_keys, ["n"]),
+            ):
+                stmt = upsert(session, table, index_elements=index, adding=adding)
+                for i in range(0, len(rows), chunk):
+                    await session.execute(stmt, rows[i : i + chunk])
         self.daily.clear()
         self.hist.clear()
 
@@ -403,7 +445,7 @@ async def rebuild(db: Database, *, progress: Progress | None = None, chunk: int 
         await activity_service.hold_consumer(session, CONSUMER)
         last = await activity_service.last_position(session)
         await activity_service.pause_consumer(session, CONSUMER, f"rebuild since {utcnow():%c}")
-        for table in (MetricDaily, MetricHist, MetricDailyTotal, MetricHistTotal, MetricTicket):
+        for table in (*ROLLUP_TABLES, MetricTicket):
             await session.execute(delete(table))
         if last is not None:
             await activity_service.move_consumer(session, CONSUMER, txid=last[0], last_id=last[1])
@@ -458,9 +500,8 @@ async def rebuild(db: Database, *, progress: Progress | None = None, chunk: int 
     if is_postgres_db(db):
         async with db.engine.connect() as conn:  # statistics and visibility maps
             await conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in ("metric_daily", "metric_hist", "metric_daily_total",
-                          "metric_hist_total", "metric_tickets"):  # fmt: skip
-                await conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
+            for table in (*ROLLUP_TABLES, MetricTicket):
+                await conn.exec_driver_sql(f"VACUUM ANALYZE {table.__tablename__}")
     return Rebuilt(done_tickets, done_facts, datetime.now().timestamp() - started)
 
 
