@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
 from madad.auth.permissions import Actor, Scope
+from madad.db import Database
 from madad.errors import Invalid
 from madad.metrics import business, reports
 from madad.web.deps import DB, get_db, require
@@ -38,6 +39,7 @@ def period_of(start: date | None, end: date | None) -> tuple[date, date]:
 @router.get("/kpis")
 async def kpis(
     session: DB,
+    db: Annotated[Database, Depends(get_db)],
     actor: Reader,
     start: From = None,
     end: To = None,
@@ -60,8 +62,8 @@ async def kpis(
         body = {"period": {"from": str(first), "to": str(last)}, "group_by": group_by,
                 "groups": rows}  # fmt: skip
         return Response(json.dumps(body, default=str), media_type="application/json")
-    report = await reports.kpis(
-        session,
+    report = await reports.kpis_side_by_side(
+        db,
         reports.day_period(first, last),
         group_by=group_by,
         channel=channel,
