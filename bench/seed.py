@@ -16,6 +16,7 @@ import asyncio
 import random
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -175,6 +176,54 @@ class Ids:
         return self.fact
 
 
+Fact = Callable[..., None]
+
+
+def live_contact(
+    rng: random.Random,
+    fact: Fact,
+    offered: datetime,
+    agent: int | None,
+    channel: str,
+    now: datetime,
+) -> None:
+    """A chat's or call's time in the queue as the live channel records it: offered, then
+    answered (and on hold for some calls) and ended, or abandoned."""
+    session = {"session": "seed", "queue": channel}
+    fact(offered, "live.offered", session)
+    wait = timedelta(seconds=min(rng.expovariate(1 / 25), 900))
+    if agent is None or rng.random() < 0.05:
+        if offered + wait < now:
+            fact(offered + wait, "live.abandoned", session)
+        return
+    answered = offered + wait
+    fact(answered, "live.answered", session, agent)
+    t = answered + timedelta(seconds=rng.expovariate(1 / 120))
+    if channel == "phone" and rng.random() < 0.3:
+        fact(t, "live.hold", session, agent)
+        t += timedelta(seconds=rng.expovariate(1 / 45))
+        fact(t, "live.resumed", session, agent)
+    t += timedelta(seconds=rng.expovariate(1 / 200))
+    if t < now:
+        fact(t, "live.ended", session, agent)
+
+
+def csat_survey(
+    rng: random.Random, fact: Fact, solved: datetime, agent: int | None, tid: int, now: datetime
+) -> None:
+    """The CSAT survey after a solve, answered by about a third of customers."""
+    sent = solved + timedelta(hours=1)
+    if sent >= now:
+        return
+    survey = {"survey_id": f"seed-{tid}", "kind": "csat"}
+    fact(sent, "survey.sent", survey)
+    if rng.random() < 0.35:
+        score = rng.choices([1, 2, 3, 4, 5], [6, 6, 12, 30, 46])[0]
+        answered = sent + timedelta(hours=rng.expovariate(1 / 6))
+        if answered < now:
+            fact(answered, "survey.answered", survey | {"score": score}, agent)
+
+
 def ticket_life(
     rng: random.Random, world: World, ids: Ids, tid: int
 ) -> tuple[tuple, list[tuple], list[tuple], list[tuple]]:
@@ -230,6 +279,8 @@ def ticket_life(
     fact(t, "message.received", {"message_id": mid, "attachments": 0, "new_ticket": True})
     if tags:
         fact(t, "ticket.tags_changed", {"added": tags, "removed": []})
+    if channel in ("chat", "phone"):
+        live_contact(rng, fact, t, agent, channel, now)
     last = t
     waiting = t
     solved_at = None
@@ -289,6 +340,8 @@ def ticket_life(
                 agent,
             )
             solved_at = t
+            if rng.random() < 0.3:
+                csat_survey(rng, fact, t, agent, tid, now)
             if rng.random() < 0.07:  # reopened by the customer, solved again
                 t += timedelta(hours=rng.expovariate(1 / 30))
                 mid = message(t, "inbound", "public", "contact", "Still not working, sorry.")
