@@ -14,11 +14,11 @@ list only, whereas this score means the same on both databases and for every que
 `THRESHOLD` was chosen with `python bench/kb_search.py --bot` (the bench's 153 queries, its 54
 questions again as short emails, and 30 questions the knowledge base does not answer; the same
 figures on SQLite and PostgreSQL, table in docs/kb.md). Precision is flat, about 98 %, from
-0.45 to 0.75, so the unanswerable questions set it: 0.50 is the lowest threshold that offers
+0.40 to 0.75, so the unanswerable questions set it: 0.50 is the lowest threshold that offers
 none of them anything, and 0.55 keeps one step of margin above it. At 0.55 the bot answers
-86 % of the answerable questions, 98 % of its offers hold an expected article, and it offers
-nothing to the unanswerable ones (paraphrases in other words than the articles', 0 of 10, are
-left to a person).
+93 % of the answerable questions, 98 % of its offers hold an expected article, and it offers
+nothing to the unanswerable ones. A phrase of the synonym table counts as what it means
+(`kb.synonyms`: "money back" is weighed as "refund").
 
 Facts (recorded through the functions below, by the chat and email channels):
 
@@ -55,7 +55,7 @@ from madad.activity import service as facts
 from madad.activity.models import Activity
 from madad.db import utcnow
 from madad.errors import Invalid, NotFound
-from madad.kb import search, service
+from madad.kb import search, service, synonyms
 from madad.kb.content import check_language, words
 from madad.kb.models import Article, SearchDocument
 
@@ -205,22 +205,41 @@ def question_of(message: str) -> str:
 def content_words(question: str, language: str) -> list[str]:
     """The words the bot weighs: search's terms of the question less the chatter of a
     message."""
-    chatter = CHATTER.get(language, frozenset()) | CHATTER["en"]
-    terms = search.terms_of(question_of(question), language)
+    return [g[0] for g in content_groups(question, language)]
+
+
+def _content(word: str, chatter: frozenset[str]) -> bool:
     # One letter alone is the tail of a contraction ("can't", "I'm"), not a word.
-    return [t for t in terms if t not in chatter and (len(t) > 1 or t.isdigit())]
+    return word not in chatter and (len(word) > 1 or word.isdigit())
+
+
+def content_groups(question: str, language: str) -> list[list[str]]:
+    """The question's content words, each with the synonyms that count as it (a phrase the
+    synonym table knows stands for its meaning: "money back" is weighed as "refund")."""
+    chatter = CHATTER.get(language, frozenset()) | CHATTER["en"]
+    text = question_of(question)
+    expanded = synonyms.expand(
+        words(text),
+        language,
+        stop=search.STOPWORDS.get(language, frozenset()) | chatter,
+        max_terms=search.MAX_TERMS,
+        max_term=search.MAX_TERM,
+    )
+    if expanded is not None:
+        return [g for g in expanded if _content(g[0], chatter)]
+    return [[t] for t in search.terms_of(text, language) if _content(t, chatter)]
 
 
 # --- fetching (the database around the decision) ------------------------------------------
 
 
-async def _terms(session: AsyncSession, found: list[str], language: str) -> list[Term]:
+async def _terms(session: AsyncSession, found: list[list[str]], language: str) -> list[Term]:
     vocab = await search.vocabulary(session, language)
     documents = max(1, await _documents(session, language))
-    fixes = await search.corrections(session, found, language)
+    fixes = await search.corrections(session, [g[0] for g in found], language)
     out = []
-    for word in found:
-        spellings = (word, *fixes.get(word, ()))
+    for word, *alternatives in found:
+        spellings = tuple(dict.fromkeys((word, *alternatives, *fixes.get(word, ()))))
         df = max(vocab.frequency.get(s, 0) for s in spellings)
         out.append(Term(word, spellings, weight(df, documents)))
     return out
@@ -290,7 +309,7 @@ async def suggest(
         return []
     weighed: dict[str, list[Term]] = {}
     for language in {c.language for c in found}:
-        weighed[language] = await _terms(session, content_words(question, language), language)
+        weighed[language] = await _terms(session, content_groups(question, language), language)
     out: list[Suggestion] = []
     for language, terms in weighed.items():
         mine = [c for c in found if c.language == language]

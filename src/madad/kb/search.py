@@ -4,9 +4,11 @@ PostgreSQL full-text (ts_rank over a weighted tsvector, GIN-indexed), behind `in
 
 A query never reaches either engine's syntax: it is cut into words (`content.words`), each word
 quoted, so operators, quotes, brackets and stray asterisks are only text. Words are combined
-with AND (the last one as a prefix: search-as-you-type); when that finds few articles, words the
-knowledge base has never seen are corrected against its vocabulary (edit distance, candidates
-found by shared trigrams), and the words are then also combined with OR to fill the page.
+with AND (the last one as a prefix: search-as-you-type); a query with words or phrases the
+synonym table knows (`kb.synonyms`) is also searched as what it means, and those articles come
+first; when that finds few articles, words the knowledge base has never seen are corrected
+against its vocabulary (edit distance, candidates found by shared trigrams), and the words are
+then also combined with OR to fill the page.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.db import settings_of
 from madad.dialects import is_postgres
+from madad.kb import synonyms
 from madad.kb.content import normalise, words
 from madad.kb.models import SearchDocument
 
@@ -360,17 +363,30 @@ async def find(
     if not terms:
         return Found([])
     # A query typed up to a space is complete; otherwise its last word is still being typed.
-    query = Query([[t] for t in terms], prefix=not q[:MAX_QUERY].endswith((" ", "\t")))
+    prefix = not q[:MAX_QUERY].endswith((" ", "\t"))
+    query = Query([[t] for t in terms], prefix=prefix)
     options = {"language": language, "include_internal": include_internal, "limit": limit}
     hits = await _run(session, query, all_required=True, **options)
+    expanded = synonyms.expand(
+        words(q[:MAX_QUERY]),
+        language,
+        stop=STOPWORDS.get(language, frozenset()),
+        max_terms=MAX_TERMS,
+        max_term=MAX_TERM,
+    )
+    if expanded is not None:
+        # What the customer meant first (a phrase the synonyms know is rarely meant word by
+        # word: "money back" is a refund, not a backpack), then what they typed.
+        query = Query(expanded, prefix=prefix)
+        hits = _merge(await _run(session, query, all_required=True, **options), hits)
     corrected: str | None = None
-    if len(hits) < min(3, limit):
+    if len(hits) < min(3, limit) and expanded is None:
         fixes = await corrections(session, terms, language)
         if fixes:
             query = Query([[t, *fixes.get(t, [])] for t in terms], prefix=query.prefix)
             corrected = " ".join(fixes.get(t, [t])[0] for t in terms)
             hits = _merge(hits, await _run(session, query, all_required=True, **options))
-    if len(hits) < limit and len(terms) > 1:
+    if len(hits) < limit and len(query.groups) > 1:
         hits = _merge(hits, await _run(session, query, all_required=False, **options))
     return Found(hits[:limit], corrected)
 
