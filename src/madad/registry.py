@@ -30,6 +30,7 @@ from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
 from madad.kb import api as kb_api
 from madad.kb import help as kb_help
+from madad.kb import views as kb_views
 from madad.metrics import api as metrics_api
 from madad.metrics import kb_views as metrics_kb_views
 from madad.metrics import rollups as metrics_rollups
@@ -83,6 +84,7 @@ ROUTERS: list[APIRouter] = [
     callbacks_views.router,
     metrics_views.router,
     staffing_views.router,
+    kb_views.router,
     metrics_kb_views.router,
     surveys_views.router,
     portal_admin_views.router,
