@@ -86,6 +86,8 @@ def widget_strings() -> dict[str, str]:
         "check": _("Please check the highlighted fields."),
         "failed": _("That did not work; please try again."),
         "too_many": _("Too many attempts; please try again in %(minutes)s min."),
+        "transferred": _("We are passing your chat to %(team)s."),
+        "seen": _("Seen"),
     }
 
 

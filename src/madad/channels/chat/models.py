@@ -54,6 +54,8 @@ class ChatSession(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     language: Mapped[str | None] = mapped_column(String(16))
     agent_id: Mapped[int | None] = mapped_column(Integer)
+    # Transferred to a team: offered only to that team's members until one accepts.
+    team_id: Mapped[int | None] = mapped_column(Integer)
     offered_to: Mapped[int | None] = mapped_column(Integer)
     offered_at: Mapped[datetime | None]
     queued_at: Mapped[datetime]
@@ -65,6 +67,10 @@ class ChatSession(Base):
     client_hash: Mapped[str | None] = mapped_column(String(64))
     # The website's own user id, when the website signed who the visitor is (identity.py).
     user_id: Mapped[str | None] = mapped_column(String(200))
+    # Read receipts: the last agent message the visitor saw, the last visitor message an agent
+    # saw (message ids; messages up to them are seen).
+    visitor_read_id: Mapped[int | None] = mapped_column(Integer)
+    agent_read_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -94,5 +100,8 @@ class ChatAgent(Base):
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[str] = mapped_column(String(16))  # online | away | offline
     max_chats: Mapped[int] = mapped_column(Integer)
+    # The picture visitors see beside the agent's messages (an http(s) image address); without
+    # one, their initials.
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
     last_offered_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad import jobs
 from madad.activity import service as facts
-from madad.auth.models import User
+from madad.auth.models import Team, TeamMember, User
 from madad.auth.permissions import Actor, Scope
 from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
 from madad.db import after_commit, utcnow
@@ -156,9 +157,37 @@ async def agent_row(session: AsyncSession, user_id: int, *, lock: bool = False) 
     return row
 
 
+def clean_avatar_url(value: str | None) -> str | None:
+    """An agent's picture: an http(s) address of at most 500 characters (empty: none)."""
+    url = (value or "").strip()
+    if not url:
+        return None
+    if len(url) > 500:
+        raise Invalid("avatar_url", "at most 500 characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise Invalid("avatar_url", "an image address starting with https://")
+    if any(c.isspace() or c in "\"'<>\\" or ord(c) < 32 for c in url):
+        raise Invalid("avatar_url", "an address has no spaces, quotes or angle brackets")
+    return url
+
+
+def initials(name: str | None) -> str:
+    """What a visitor sees of an agent without a picture."""
+    parts = (name or "").split()
+    return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
 async def set_availability(
-    session: AsyncSession, actor: Actor, *, status: str, max_chats: int | None = None
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    status: str,
+    max_chats: int | None = None,
+    avatar_url: str | None = None,
 ) -> ChatAgent:
+    """Online, away or offline; how many chats at once; the picture visitors see (`avatar_url`
+    "" removes it, None leaves it)."""
     actor.require(Scope.tickets_write)
     if actor.user_id is None:
         raise Forbidden("only an agent has an availability")
@@ -166,10 +195,13 @@ async def set_availability(
         raise Invalid("status", "one of online, away, offline")
     if max_chats is not None and not 1 <= max_chats <= 20:
         raise Invalid("max_chats", "1-20")
+    picture = clean_avatar_url(avatar_url) if avatar_url is not None else None
     row = await agent_row(session, actor.user_id, lock=True)
     row.status = status
     if max_chats is not None:
         row.max_chats = max_chats
+    if avatar_url is not None:
+        row.avatar_url = picture
     row.updated_at = utcnow()
     announce(session, "chats", {"type": "agents"})
     return row
@@ -189,8 +221,9 @@ async def offer_waiting(
 ) -> list[tuple[str, int]]:
     """Offer each waiting chat without a live offer to an available agent: round robin (the
     agent offered a chat longest ago first) among online agents with a free place (their limit
-    minus chats they hold and offers they have not answered). An offer expires after
-    OFFER_SECONDS and goes to the next agent. Returns (session, agent) pairs offered."""
+    minus chats they hold and offers they have not answered) — for a chat transferred to a
+    team, among that team's members. An offer expires after OFFER_SECONDS and goes to the next
+    agent. Returns (session, agent) pairs offered."""
     now = at or utcnow()
     agents = list(await session.scalars(select(ChatAgent).where(ChatAgent.status == "online")))
     if not agents:
@@ -206,6 +239,15 @@ async def offer_waiting(
     if not waiting:
         return []
     held = await _active_counts(session)
+    teams: dict[int, set[int]] = {}  # team → its online agents (for chats sent to a team)
+    if any(c.team_id is not None for c in waiting):
+        rows = await session.execute(
+            select(TeamMember.team_id, TeamMember.user_id).where(
+                TeamMember.user_id.in_([a.user_id for a in agents])
+            )
+        )
+        for team_id, user_id in rows.all():
+            teams.setdefault(team_id, set()).add(user_id)
     expiry = now - timedelta(seconds=OFFER_SECONDS)
     live_offers: dict[int, int] = {}
     for chat in waiting:
@@ -221,7 +263,12 @@ async def offer_waiting(
             continue
         previous = chat.offered_to
         order = sorted(
-            (a for a in agents if free(a) > 0),
+            (
+                a
+                for a in agents
+                if free(a) > 0
+                and (chat.team_id is None or a.user_id in teams.get(chat.team_id, ()))
+            ),
             key=lambda a: (
                 a.user_id == previous,  # an expired offer moves on when anyone else can take it
                 a.last_offered_at is not None,
@@ -278,13 +325,14 @@ async def accept(
     if held >= me.max_chats:
         raise Conflict(f"you are already in {held} chats, your limit")
     chat = await chat_by_id(session, public_id)
+    transferred = chat.answered_at is not None  # back in the queue for a team: answered once
     won = await session.execute(
         update(ChatSession)
         .where(ChatSession.id == chat.id, ChatSession.state == "queued")
         .values(
             state="active",
             agent_id=actor.user_id,
-            answered_at=now,
+            answered_at=func.coalesce(ChatSession.answered_at, now),
             offered_to=None,
             offered_at=None,
         )
@@ -293,14 +341,15 @@ async def accept(
     if won.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("this chat was already answered or has ended")
     await session.refresh(chat)
-    fact(
-        session,
-        "live.answered",
-        chat,
-        await queue_of(session, chat),
-        agent_id=actor.user_id,
-        at=now,
-    )
+    if not transferred:  # the contact's answer is its first; a transfer's pick-up is not
+        fact(
+            session,
+            "live.answered",
+            chat,
+            await queue_of(session, chat),
+            agent_id=actor.user_id,
+            at=now,
+        )
     await update_ticket(session, actor, chat.ticket_id, {"assignee_id": actor.user_id}, at=now)
     changed(session, chat)
     return chat
@@ -348,6 +397,54 @@ async def transfer(
     return chat
 
 
+async def transfer_to_team(
+    session: AsyncSession,
+    actor: Actor,
+    public_id: str,
+    *,
+    team_id: int,
+    at: datetime | None = None,
+) -> ChatSession:
+    """Hand an active chat to a team: it waits again (keeping its place) and is offered only to
+    that team's members; the ticket goes to the team, unassigned. `live.transferred` records it
+    (the contact's answer time stays its first answer)."""
+    actor.require(Scope.tickets_write)
+    now = at or utcnow()
+    chat = await chat_by_id(session, public_id)
+    if chat.state != "active":
+        raise Conflict("only an active chat can be transferred")
+    if chat.agent_id != actor.user_id and not actor.can(Scope.reports_read):
+        raise Forbidden("only the chat's agent (or a supervisor) transfers it")
+    team = await session.get(Team, team_id)
+    if team is None:
+        raise Invalid("team", "no such team")
+    before = chat.agent_id
+    moved = await session.execute(
+        update(ChatSession)
+        .where(ChatSession.id == chat.id, ChatSession.state == "active")
+        .values(state="queued", agent_id=None, team_id=team.id, offered_to=None, offered_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("this chat changed meanwhile; reload")
+    await session.refresh(chat)
+    fact(
+        session,
+        "live.transferred",
+        chat,
+        await queue_of(session, chat),
+        agent_id=before,
+        team_id=team.id,
+        at=now,
+        data={"to_team_id": team.id, "to_team": team.name},
+    )
+    await update_ticket(
+        session, actor, chat.ticket_id, {"team_id": team.id, "assignee_id": None}, at=now
+    )
+    changed(session, chat)
+    return chat
+
+
 async def end(
     session: AsyncSession, actor: Actor, public_id: str, *, at: datetime | None = None
 ) -> ChatSession:
@@ -371,11 +468,13 @@ async def close(
         return
     queue = await queue_of(session, chat)
     was = chat.state
+    # Waiting again after a transfer, it was answered: leaving now ends it, not abandons it.
+    answered = was == "active" or chat.answered_at is not None
     closed = await session.execute(
         update(ChatSession)
         .where(ChatSession.id == chat.id, ChatSession.state == was)
         .values(
-            state="ended" if was == "active" else "abandoned",
+            state="ended" if answered else "abandoned",
             ended_at=at,
             offered_to=None,
             offered_at=None,
@@ -385,7 +484,7 @@ async def close(
     await session.refresh(chat)
     if closed.rowcount != 1:  # type: ignore[attr-defined]
         return  # someone else changed it first (an accept, say); nothing to record
-    if was == "active":
+    if answered:
         fact(session, "live.ended", chat, queue, agent_id=chat.agent_id, at=at)
     else:
         fact(session, "live.abandoned", chat, queue, at=at)
@@ -405,65 +504,6 @@ async def abandon_gone(session: AsyncSession, *, at: datetime | None = None) -> 
     for chat in gone:
         await close(session, chat, by=None, at=chat.visitor_seen_at + VISITOR_GRACE)
     return len(gone)
-
-
-# --- the agent's view --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChatRow:
-    public_id: str
-    ticket_id: int
-    state: str
-    name: str | None
-    email: str | None
-    queue: str
-    agent_id: int | None
-    agent_name: str | None
-    offered_to: int | None
-    queued_at: datetime
-    answered_at: datetime | None
-
-
-async def console_lists(session: AsyncSession, actor: Actor) -> tuple[list[ChatRow], list[ChatRow]]:
-    """(waiting chats, oldest first; active chats, the actor's first)."""
-    actor.require(Scope.tickets_read)
-    rows = await session.execute(
-        select(ChatSession, ChatInbox.queue, User.name)
-        .join(ChatInbox, ChatInbox.id == ChatSession.inbox_id)
-        .outerjoin(User, User.id == ChatSession.agent_id)
-        .where(ChatSession.state.in_(OPEN_STATES))
-        .order_by(ChatSession.queued_at, ChatSession.id)
-        .limit(500)
-    )
-    waiting, active = [], []
-    for chat, queue, agent_name in rows.all():
-        row = ChatRow(
-            chat.public_id,
-            chat.ticket_id,
-            chat.state,
-            chat.name,
-            chat.email,
-            queue,
-            chat.agent_id,
-            agent_name,
-            chat.offered_to,
-            chat.queued_at,
-            chat.answered_at,
-        )
-        (waiting if chat.state == "queued" else active).append(row)
-    active.sort(key=lambda r: r.agent_id != actor.user_id)
-    return waiting, active
-
-
-async def agents_available(session: AsyncSession) -> list[tuple[User, ChatAgent]]:
-    rows = await session.execute(
-        select(User, ChatAgent)
-        .join(ChatAgent, ChatAgent.user_id == User.id)
-        .where(User.is_active.is_(True), ChatAgent.status != "offline")
-        .order_by(User.name)
-    )
-    return [(u, a) for u, a in rows.all()]
 
 
 @jobs.periodic("chat.queue", every_seconds=10)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad import jobs
@@ -29,7 +29,7 @@ from madad.auth.permissions import SYSTEM
 from madad.channels.chat import queue
 from madad.channels.chat.identity import Identity, issue_visitor_token, visitor_of
 from madad.channels.chat.inboxes import create_inbox, get_inbox, list_inboxes
-from madad.channels.chat.models import ChatInbox, ChatSession
+from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
 from madad.channels.chat.queue import CHANNEL, OPEN_STATES
 from madad.contacts.identities import normalise_email
 from madad.db import settings_of, utcnow
@@ -406,9 +406,10 @@ class ChatLine:
     name: str | None
     text: str
     at: datetime
+    avatar: str | None = None  # the agent's picture (an http(s) address), if they set one
 
     def as_event(self) -> dict[str, Any]:
-        return {
+        event = {
             "type": "message",
             "id": self.id,
             "client_id": self.client_id,
@@ -417,6 +418,10 @@ class ChatLine:
             "text": self.text,
             "at": self.at.isoformat(),
         }
+        if self.author == "agent":
+            event["avatar"] = self.avatar
+            event["initials"] = queue.initials(self.name)
+        return event
 
 
 async def visitor_lines(
@@ -431,8 +436,9 @@ async def visitor_lines(
     """The chat's public messages after `after_id` (or exactly `message_ids`), oldest first:
     the first `limit` of them, or with `newest` the last `limit`."""
     stmt = (
-        select(Message, User.name)
+        select(Message, User.name, ChatAgent.avatar_url)
         .outerjoin(User, User.id == Message.author_user_id)
+        .outerjoin(ChatAgent, ChatAgent.user_id == Message.author_user_id)
         .where(Message.ticket_id == chat.ticket_id, Message.visibility == "public")
         .where(Message.id > after_id)
         .order_by(Message.id.desc() if newest else Message.id)
@@ -443,7 +449,7 @@ async def visitor_lines(
     prefix = f"chat:{chat.visitor_id}:"
     out = []
     rows = (await session.execute(stmt)).all()
-    for message, agent_name in reversed(rows) if newest else rows:
+    for message, agent_name, avatar in reversed(rows) if newest else rows:
         inbound = message.direction == "inbound"
         external = message.external_id or ""
         out.append(
@@ -454,9 +460,76 @@ async def visitor_lines(
                 name=chat.name if inbound else agent_name,
                 text=message.text,
                 at=message.created_at,
+                avatar=None if inbound else avatar,
             )
         )
     return out
+
+
+# --- read receipts -------------------------------------------------------------------------------
+
+
+async def _seen(
+    session: AsyncSession, chat: ChatSession, upto: Any, *, direction: str, column: Any
+) -> int | None:
+    if not isinstance(upto, int) or isinstance(upto, bool) or not 0 < upto < 2**63:
+        raise Invalid("id", "the id of the last message seen")
+    newest = await session.scalar(
+        select(func.max(Message.id)).where(
+            Message.ticket_id == chat.ticket_id,
+            Message.direction == direction,
+            Message.visibility == "public",
+            Message.id <= upto,
+        )
+    )
+    if newest is None:
+        return None
+    moved = await session.execute(
+        update(ChatSession)
+        .where(ChatSession.id == chat.id, or_(column.is_(None), column < newest))
+        .values({column.key: newest})
+        .execution_options(synchronize_session=False)
+    )
+    return newest if moved.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+async def visitor_saw(session: AsyncSession, chat: ChatSession, upto: Any) -> int | None:
+    """The visitor saw the agents' messages up to `upto`: the receipt moves on, those messages
+    are marked read (`message.delivery`), and agents hear it. None: nothing new was seen."""
+    newest = await _seen(
+        session, chat, upto, direction="outbound", column=ChatSession.visitor_read_id
+    )
+    if newest is None:
+        return None
+    unread = await session.scalars(
+        select(Message.id).where(
+            Message.ticket_id == chat.ticket_id,
+            Message.direction == "outbound",
+            Message.visibility == "public",
+            Message.id <= newest,
+            Message.delivery_status.in_(("queued", "sent", "delivered")),
+        )
+    )
+    for message_id in list(unread):
+        await tickets.set_delivery_status(session, SYSTEM, message_id, status="read")
+    queue.announce(
+        session,
+        f"chat:{chat.public_id}",
+        {"type": "seen", "from": "visitor", "session": chat.public_id, "id": newest},
+    )
+    return newest
+
+
+async def agent_saw(session: AsyncSession, chat: ChatSession, upto: Any) -> int | None:
+    """An agent saw the visitor's messages up to `upto`: the visitor hears it ("Seen")."""
+    newest = await _seen(session, chat, upto, direction="inbound", column=ChatSession.agent_read_id)
+    if newest is not None:
+        queue.announce(
+            session,
+            f"chat:{chat.public_id}",
+            {"type": "seen", "from": "agent", "session": chat.public_id, "id": newest},
+        )
+    return newest
 
 
 # --- delivery ----------------------------------------------------------------------------------

@@ -10,7 +10,10 @@ with an `error` frame (code `identity`) and the visitor is anonymous.
                     {"type": "message", "id", "client_id", "from": visitor|agent, "name",
                      "text", "at"}   a public message of the chat; `after=N` replays those after N
                     {"type": "state", "state": none|queued|active|ended|abandoned, "position",
-                     "wait_seconds", "agent"}
+                     "wait_seconds", "agent", "avatar", "initials", "team", "seen"}   (`team`: a
+                     transfer sent the chat to that team; `seen`: an agent saw the visitor's
+                     messages up to this id)
+                    {"type": "seen", "id"}   an agent saw the visitor's messages up to `id`
                     {"type": "ready"}   the replay is complete
                     {"type": "ack", "client_id", "id"}   a visitor's message is stored
                     {"type": "typing", "on", "name"}   the agent is typing
@@ -19,11 +22,14 @@ with an `error` frame (code `identity`) and the visitor is anonymous.
   visitor → server  {"type": "start", "id", "text", "name"?, "email"?, "language"?,
                      "article"?, "help_visitor"?}   (the help-centre article it started from)
                     {"type": "message", "id", "text"}   the id is the client's: stored once
+                    {"type": "seen", "id"}   the visitor saw the agents' messages up to `id`
                     {"type": "typing", "on": bool}   {"type": "leave"}   {"type": "ping"}
 
 Agent socket `/api/v1/chat/agents/stream` (console session or API token): hears `queue`,
-`offer` and `agents` changes; `{"type": "watch", "session"}` adds a chat's messages, state and
-the visitor's typing; `{"type": "typing", "session", "on"}` tells the visitor.
+`offer` and `agents` changes; `{"type": "watch", "session"}` adds a chat's messages, state,
+read receipts (`{"type": "chat", "kind": "seen"}`) and the visitor's typing;
+`{"type": "typing", "session", "on"}` tells the visitor; `{"type": "seen", "session", "id"}`
+says the agent saw the visitor's messages up to `id`.
 """
 
 from __future__ import annotations
@@ -37,11 +43,11 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy.exc import IntegrityError
 
-from madad.auth.models import User
+from madad.auth.models import Team, User
 from madad.auth.permissions import Actor, Scope
 from madad.bus import Subscription
 from madad.channels.chat import identity, inboxes, queue, service
-from madad.channels.chat.models import ChatInbox, ChatSession
+from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
 from madad.channels.intake import IntakeBatcher
 from madad.db import Database, utcnow
 from madad.errors import Invalid, MadadError, NotFound, TooLarge, TooManyRequests
@@ -199,6 +205,8 @@ class _Visitor:
         self.board, self.presence, self.waiting = _shared(ws)
         self.agent_name: str | None = None
         self.identity: identity.Identity | None = None  # signed by the website
+        self.agent_avatar: str | None = None
+        self.team_name: str | None = None
         self.place: tuple[int, int | None] | None = None  # (position, wait) last sent
 
     async def follow(self, chat: ChatSession) -> None:
@@ -247,7 +255,11 @@ class _Visitor:
                 assert chat is not None
                 self.chat = chat
                 if chat.agent_id is not None:
-                    self.agent_name = await _agent_name(session, chat.agent_id)
+                    self.agent_name, self.agent_avatar = await _agent_face(session, chat.agent_id)
+                self.team_name = None
+                if chat.team_id is not None and chat.state == "queued":
+                    team = await session.get(Team, chat.team_id)
+                    self.team_name = team.name if team else None
         chat = self.chat
         if chat.state == "queued":
             self.waiting.add(self)
@@ -262,6 +274,7 @@ class _Visitor:
         chat = self.chat
         wait = round(place.wait_seconds) if place and place.wait_seconds else None
         self.place = (place.position, wait) if place else None
+        agent = self.agent_name if chat.agent_id is not None else None
         await _send(
             self.ws,
             {
@@ -270,7 +283,11 @@ class _Visitor:
                 "state": chat.state,
                 "position": place.position if place else None,
                 "wait_seconds": wait,
-                "agent": self.agent_name if chat.agent_id is not None else None,
+                "agent": agent,
+                "avatar": self.agent_avatar if agent else None,
+                "initials": queue.initials(agent) if agent else None,
+                "team": self.team_name,
+                "seen": chat.agent_read_id,  # the visitor's messages an agent saw, up to
             },
         )
 
@@ -307,6 +324,8 @@ class _Visitor:
                     self.ws,
                     {"type": "typing", "on": bool(event.get("on")), "name": event.get("name")},
                 )
+            elif event.get("type") == "seen" and event.get("from") == "agent":
+                await _send(self.ws, {"type": "seen", "id": event.get("id")})
 
     async def on_frame(self, text: str) -> None:
         if len(text) > MAX_FRAME:
@@ -344,6 +363,10 @@ class _Visitor:
                             "on": bool(frame.get("on")),
                         },
                     )
+            elif kind == "seen":
+                if self.chat is not None:
+                    async with self.db.session() as session:
+                        await service.visitor_saw(session, self.chat, frame.get("id"))
             elif kind == "leave":
                 if self.chat is not None:
                     async with self.db.session() as session:
@@ -422,9 +445,11 @@ class _Visitor:
                 await _send(self.ws, line.as_event())
 
 
-async def _agent_name(session: Any, user_id: int) -> str | None:
+async def _agent_face(session: Any, user_id: int) -> tuple[str | None, str | None]:
+    """The agent's name and picture, as visitors see them."""
     user = await session.get(User, user_id)
-    return user.name if user else None
+    row = await session.get(ChatAgent, user_id)
+    return (user.name if user else None), (row.avatar_url if row else None)
 
 
 @router.websocket("/api/v1/chat/visitor")
@@ -563,6 +588,10 @@ async def agents_socket(websocket: WebSocket) -> None:
                         await _send(
                             websocket, {"type": "chat", "session": chat.public_id, "kind": "state"}
                         )
+                    elif event.get("type") == "seen" and event.get("from") == "visitor":
+                        await _send(
+                            websocket, {"type": "chat", "session": chat.public_id, "kind": "seen"}
+                        )
         if sub.overflowed:  # fell behind: the console reconnects and reloads its fragments
             await websocket.close(code=4408, reason="fell behind; reconnect")
     except (WebSocketDisconnect, RuntimeError):
@@ -601,6 +630,12 @@ async def _agent_frames(
                 watching[chat.public_id] = chat
                 await sub.add(f"ticket:{chat.ticket_id}", f"chat:{chat.public_id}")
                 await _send(websocket, {"type": "watching", "session": chat.public_id})
+            elif kind == "seen" and isinstance(public_id, str) and public_id in watching:
+                try:
+                    async with db.session() as session:
+                        await service.agent_saw(session, watching[public_id], frame.get("id"))  # type: ignore[union-attr]
+                except MadadError as exc:
+                    await _send(websocket, _error(exc))
             elif kind == "typing" and isinstance(public_id, str) and public_id in watching:
                 await bus.publish(
                     f"chat:{public_id}",

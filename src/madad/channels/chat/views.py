@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from madad.auth.sessions import SignedIn
-from madad.channels.chat import queue, service
+from madad.channels.chat import console, queue, service
 from madad.channels.chat.models import ChatAgent
 from madad.errors import Invalid, NotFound
 from madad.tickets import service as tickets
@@ -27,7 +27,7 @@ CONSOLE_LINES = 300  # the latest messages of a chat the console shows (the tick
 
 
 async def _context(session: DB, who: SignedIn, selected: str | None) -> dict[str, Any]:
-    waiting, active = await queue.console_lists(session, who.actor)
+    waiting, active = await console.console_lists(session, who.actor)
     me = await session.get(ChatAgent, who.user.id)  # None: never set (offline)
     chat = None
     lines: list[service.ChatLine] = []
@@ -38,14 +38,22 @@ async def _context(session: DB, who: SignedIn, selected: str | None) -> dict[str
             chat = None
         if chat is not None:
             lines = await service.visitor_lines(session, chat, limit=CONSOLE_LINES, newest=True)
-    others = [(u, a) for u, a in await queue.agents_available(session) if u.id != who.user.id]
+    # The visitor's read receipt: under the last of our messages they saw.
+    read = chat.visitor_read_id if chat is not None else None
+    seen_line = max(
+        (x.id for x in lines if x.author == "agent" and read is not None and x.id <= read),
+        default=None,
+    )
+    others = [(u, a) for u, a in await console.agents_available(session) if u.id != who.user.id]
     return {
         "waiting": waiting,
         "active": active,
         "me_chat": me,
         "chat": chat,
         "lines": lines,
+        "seen_line": seen_line,
         "others": others,
+        "teams": await console.teams(session),
         "states": {
             "queued": i18n.gettext("Waiting"),
             "active": i18n.gettext("Active"),
@@ -82,8 +90,11 @@ async def availability(
     who: Agent,
     status: Annotated[str, Form(max_length=16)],
     max_chats: Annotated[int | None, Form(ge=1, le=20)] = None,
+    avatar_url: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
-    await queue.set_availability(session, who.actor, status=status, max_chats=max_chats)
+    await queue.set_availability(
+        session, who.actor, status=status, max_chats=max_chats, avatar_url=avatar_url
+    )
     await session.flush()
     if status == "online":
         await queue.offer_waiting(session)
@@ -121,6 +132,20 @@ async def transfer(
     to: Annotated[int, Form(ge=1, le=2_147_483_647)],
 ) -> Response:
     await queue.transfer(session, who.actor, public_id, to_user_id=to)
+    return see_other(request, "/chats")
+
+
+@router.post("/chats/{public_id}/transfer-team")
+async def transfer_team(
+    request: Request,
+    session: DB,
+    who: Agent,
+    public_id: str,
+    team: Annotated[int, Form(ge=1, le=2_147_483_647)],
+) -> Response:
+    await queue.transfer_to_team(session, who.actor, public_id, team_id=team)
+    await session.flush()
+    await queue.offer_waiting(session)
     return see_other(request, "/chats")
 
 

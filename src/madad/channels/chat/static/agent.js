@@ -29,10 +29,22 @@
     var done = function () {
       busy[name] = false;
       updateTitle();
+      markSeen();
       if (again[name]) { again[name] = false; refresh(name); }
     };
     window.htmx.ajax("GET", el.dataset.src, { target: el, swap: "outerHTML" }).then(done, done);
   }
+  // Read receipts: what this agent has on screen, the visitor is told they saw.
+  var seenSent = 0;
+  function markSeen() {
+    if (!current || document.visibilityState !== "visible") return;
+    var last = 0;
+    document.querySelectorAll("#chat-log li.inbound[data-id]").forEach(function (li) {
+      last = Math.max(last, parseInt(li.dataset.id, 10) || 0);
+    });
+    if (last > seenSent) { seenSent = last; send({ type: "seen", session: current, id: last }); }
+  }
+  document.addEventListener("visibilitychange", markSeen);
   function updateTitle() {
     var lists = document.getElementById("chat-lists");
     var n = lists ? parseInt(lists.dataset.waiting || "0", 10) : 0;
@@ -53,10 +65,12 @@
       var data = JSON.parse(msg.data);
       if (data.type === "ready") {
         page.dataset.streamReady = "1";
-        if (current) { send({ type: "watch", session: current }); refresh("madad:chat"); }
+        if (current) { send({ type: "watch", session: current }); refresh("madad:chat"); seenSent = 0; }
         refresh("madad:chats");
       } else if (data.type === "queue" || data.type === "agents" || data.type === "offer") {
         refresh("madad:chats");
+      } else if (data.type === "watching") {
+        markSeen();
       } else if (data.type === "chat" && data.session === current) {
         refresh("madad:chat");
         if (data.kind === "state") refresh("madad:chats");

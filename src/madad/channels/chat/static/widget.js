@@ -21,6 +21,7 @@
   var typingOn = false, typingTimer = null, root, el = {};
   var hours = null; // the live queue's status: open now, next opening, open spans
   var view = "chat"; // chat | callback | done
+  var agentId = 0, seenSent = 0, seenBy = 0; // read receipts, both ways
   var MIN = 60000;
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || "{}") || {}; } catch (e) { return {}; } }
@@ -61,7 +62,8 @@
     "input,textarea,select{width:100%;padding:6px;border:1px solid #8a94a3;border-radius:6px;font:inherit}textarea{resize:vertical;min-height:48px}[aria-invalid=true]{border-color:#b3261e;outline:1px solid #b3261e}" +
     ".row{display:flex;gap:6px;justify-content:space-between}button.primary{background:#1f5aa6;color:#fff;border:0;border-radius:6px;padding:8px 14px;cursor:pointer}" +
     "button.plain{background:#fff;border:1px solid #8a94a3;border-radius:6px;padding:8px 12px;cursor:pointer}.err{color:#b3261e;font-size:13px;padding:0 12px}p{margin:0}" +
-    ":focus-visible{outline:3px solid #f0a500;outline-offset:2px}.typing{font-size:12px;color:#4a5563;padding:0 12px;min-height:1.3em}";
+    ".face{display:inline-flex;align-items:center;justify-content:center;width:22px;height:22px;border-radius:50%;background:#1f5aa6;color:#fff;font-size:10px;margin-inline-end:6px;vertical-align:middle;object-fit:cover}" +
+    ".seen{display:block;font-size:11px;color:#4a5563;text-align:end}:focus-visible{outline:3px solid #f0a500;outline-offset:2px}.typing{font-size:12px;color:#4a5563;padding:0 12px;min-height:1.3em}";
 
   function styles() {
     try {
@@ -174,6 +176,7 @@
       clearTimeout(typingTimer);
       typingTimer = setTimeout(stopTyping, 3000);
     });
+    document.addEventListener("visibilitychange", seen);
     if (store.open) toggle(true);
   }
   function field(form, id, label, input) {
@@ -191,7 +194,7 @@
     el.panel.hidden = !open;
     el.launch.setAttribute("aria-expanded", open ? "true" : "false");
     store.open = open; save();
-    if (open) focusFirst(); else el.launch.focus();
+    if (open) { focusFirst(); seen(); } else el.launch.focus();
   }
   function stopTyping() { if (typingOn) { typingOn = false; send({ type: "typing", on: false }); } }
 
@@ -226,9 +229,20 @@
     pending[frame.id] = { frame: frame, li: li };
     send(frame);
   }
+  // An agent's face: their picture, or their initials when there is none or it fails to load.
+  function face(m) {
+    var span = make("span", { "class": "face", "aria-hidden": "true" }, m.initials || "?");
+    if (m.avatar) {
+      var img = make("img", { src: m.avatar, alt: "", referrerpolicy: "no-referrer", "class": "face" });
+      img.addEventListener("error", function () { if (img.parentNode) img.parentNode.replaceChild(span, img); });
+      return img;
+    }
+    return span;
+  }
   function line(m, isPending) {
     var li = make("li", { "class": m.from + (isPending ? " pending" : "") });
-    li.appendChild(make("span", { "class": "who" }, m.from === "visitor" ? S.you : (m.name || S.agent)));
+    var who = li.appendChild(make("span", { "class": "who" }, m.from === "visitor" ? S.you : (m.name || S.agent)));
+    if (m.from === "agent") li.insertBefore(face(m), who);
     li.appendChild(document.createTextNode(m.text));
     if (m.id) li.setAttribute("data-id", m.id);
     el.log.appendChild(li);
@@ -241,18 +255,34 @@
     var p = m.client_id && pending[m.client_id];
     if (p) { p.li.classList.remove("pending"); p.li.setAttribute("data-id", m.id); delete pending[m.client_id]; }
     else line(m, false);
-    if (m.from === "agent") el.typing.textContent = "";
+    if (m.from === "agent") { el.typing.textContent = ""; agentId = Math.max(agentId, m.id); seen(); }
+  }
+  // Read receipts: tell the agent what the visitor has seen (the panel open on a visible page),
+  // and show "Seen" under the visitor's last message an agent saw.
+  function seen() {
+    if (agentId > seenSent && !el.panel.hidden && document.visibilityState === "visible" && send({ type: "seen", id: agentId })) seenSent = agentId;
+  }
+  function markSeen(id) {
+    if (!id) return;
+    seenBy = Math.max(seenBy, id);
+    var old = el.log.querySelector(".seen");
+    if (old) old.parentNode.removeChild(old);
+    var mine = el.log.querySelectorAll("li.visitor[data-id]"), last = null;
+    each(mine, function (li) { if (+li.getAttribute("data-id") <= seenBy) last = li; });
+    if (last) last.appendChild(make("span", { "class": "seen" }, S.seen));
   }
   function show(s, info) {
     state = s;
     var text = "";
     if (s === "queued" && info) {
-      text = t("waiting", { position: info.position });
+      text = (info.team ? t("transferred", { team: info.team }) + " " : "") + t("waiting", { position: info.position });
       if (info.wait_seconds != null) text += " " + (info.wait_seconds < 60 ? S.wait_soon : t("wait", { minutes: Math.round(info.wait_seconds / 60) }));
     } else if (s === "active" && info) text = t("connected", { name: info.agent || S.agent });
     else if (s === "ended") text = S.ended;
     else if (s === "abandoned") text = S.abandoned;
     el.status.textContent = text;
+    if (s === "active" && info && info.agent) el.status.insertBefore(face(info), el.status.firstChild);
+    if (info && info.seen) markSeen(info.seen);
     render();
   }
   // Which form the panel shows: the chat's (pre-chat, compose, new chat), the message form
@@ -398,10 +428,12 @@
         root.host.setAttribute("data-ready", "1");
         el.status.removeAttribute("data-offline");
         for (var id in pending) if (Object.prototype.hasOwnProperty.call(pending, id)) send(pending[id].frame);
+        seenSent = 0; seen();
       } else if (d.type === "ack") {
         var p = pending[d.client_id];
         if (p) { p.li.classList.remove("pending"); p.li.setAttribute("data-id", d.id); lastId = Math.max(lastId, d.id); delete pending[d.client_id]; }
-      } else if (d.type === "typing") el.typing.textContent = d.on ? t("typing", { name: d.name || S.agent }) : "";
+      } else if (d.type === "seen") markSeen(d.id);
+      else if (d.type === "typing") el.typing.textContent = d.on ? t("typing", { name: d.name || S.agent }) : "";
       else if (d.type === "error") {
         el.err.textContent = d.code === "toomanyrequests" ? t("too_many", { minutes: Math.ceil((d.retry_after || 60) / 60) }) : d.detail;
         var q2 = d.client_id && pending[d.client_id];

@@ -1,0 +1,122 @@
+"""A chat passed between agents in real browsers (Debian's Chromium via Playwright): the widget
+on a shop of another origin, two agents' consoles in their own contexts. The visitor sees the
+agent's picture (or initials), read receipts go both ways, and the first agent hands the chat
+to a team whose member takes it."""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, expect
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from madad.auth import service as auth
+from madad.auth.models import Role
+from madad.auth.permissions import SYSTEM
+from madad.config import Settings
+from madad.db import Database
+from tests.conftest import make_person
+from tests.console.conftest import PASSWORD
+from tests.e2e.test_chat_browser import new_inbox, shop, sign_in
+from tests.e2e.test_console_browser import ARTIFACTS, Watch
+from tests.e2e.test_console_browser import browser as browser  # the fixture
+from tests.servers import serve_app, settings_env, spawn_server
+
+PICTURE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
+    '<circle cx="20" cy="20" r="20" fill="#c2410c"/></svg>'
+)
+
+
+async def picture(request: Request) -> Response:
+    return Response(PICTURE, media_type="image/svg+xml")
+
+
+async def go_online(page, avatar: str | None = None) -> None:
+    await page.get_by_label("Availability").select_option("online")
+    if avatar is not None:
+        await page.get_by_label("Your picture for visitors (image address, optional)").fill(avatar)
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator("#chat-page")).to_have_attribute("data-stream-ready", "1")
+
+
+async def test_pictures_receipts_and_a_transfer_to_a_team(
+    settings: Settings, db: Database, browser: Browser
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    admin = await make_person(db, role=Role.admin)
+    ayesha = await make_person(db, role=Role.agent, name="Ayesha Agent", password=PASSWORD)
+    bilal = await make_person(db, role=Role.agent, name="Bilal Agent", password=PASSWORD)
+    async with db.session() as session:
+        team = await auth.create_team(session, SYSTEM, name="Billing")
+        await auth.update_team(session, SYSTEM, team.id, member_ids=[bilal.id])
+    with spawn_server(settings_env(settings)) as base:
+        inbox = new_inbox(base, admin)
+        app = shop(base, inbox["key"])
+        app.router.routes.append(Route("/ayesha.svg", picture))
+        async with serve_app(app) as shop_url:
+            a_ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+            a_page, a_watch = await sign_in(a_ctx, base, ayesha)
+            await go_online(a_page, avatar=shop_url + "/ayesha.svg")
+
+            v_ctx = await browser.new_context()
+            visitor = await v_ctx.new_page()
+            v_watch = Watch(visitor)
+            await visitor.goto(shop_url + "/")
+            await expect(visitor.locator("#madad-chat")).to_have_attribute("data-ready", "1")
+            await visitor.get_by_role("button", name="Chat with us").click()
+            await visitor.get_by_label("Your name").fill("Zara")
+            await visitor.get_by_label("Your question").fill("My bill is wrong")
+            await visitor.get_by_role("button", name="Start chat").click()
+            await a_page.get_by_role("button", name="Accept chat with Zara").click()
+            status = visitor.locator(".status")
+            await expect(status).to_contain_text("You are chatting with Ayesha Agent.")
+            await expect(status.locator("img.face")).to_have_attribute(
+                "src", shop_url + "/ayesha.svg"
+            )
+
+            # The agent's reply comes with her picture; the visitor has it on screen: "seen".
+            reply_box = a_page.get_by_label("Reply to the visitor")
+            await reply_box.fill("Let me check your bill.")
+            await a_page.get_by_role("button", name="Send", exact=True).click()
+            log = visitor.get_by_role("log")
+            agent_line = log.locator("li.agent").last
+            await expect(agent_line).to_contain_text("Let me check your bill.")
+            face = agent_line.locator("img.face")
+            await expect(face).to_have_attribute("alt", "")
+            assert await face.evaluate("img => img.complete && img.naturalWidth > 0")
+            await expect(a_page.locator("#chat-log [data-seen]")).to_have_text(
+                "Seen by the visitor"
+            )
+            # The visitor answers; the agent has the conversation open: "Seen" in the widget.
+            compose = visitor.get_by_role("textbox", name="Message", exact=True)
+            await compose.fill("Invoice 77")
+            await compose.press("Enter")
+            await expect(a_page.locator("#chat-log")).to_contain_text("Invoice 77")
+            await expect(log.locator("li.visitor").last.locator(".seen")).to_have_text("Seen")
+
+            # Ayesha hands the chat to Billing; Bilal, in Billing, is offered it and takes it.
+            b_ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+            b_page, b_watch = await sign_in(b_ctx, base, bilal)
+            await go_online(b_page)
+            await a_page.get_by_label("Transfer to a team").select_option(label="Billing")
+            await a_page.get_by_role("button", name="Transfer to team").click()
+            await expect(status).to_contain_text(
+                "We are passing your chat to Billing. You are number 1 in the queue."
+            )
+            waiting = b_page.locator("#waiting-list")
+            await expect(waiting).to_contain_text("for team Billing")
+            await expect(waiting).to_contain_text("offered to you")
+            await b_page.get_by_role("button", name="Accept chat with Zara").click()
+            await expect(status).to_contain_text("You are chatting with Bilal Agent.")
+            await expect(b_page.locator("#chat-log")).to_contain_text("Invoice 77")
+            await b_page.get_by_label("Reply to the visitor").fill("Billing here: fixed.")
+            await b_page.get_by_role("button", name="Send", exact=True).click()
+            bilal_line = log.locator("li.agent").last
+            await expect(bilal_line).to_contain_text("Billing here: fixed.")
+            await expect(bilal_line.locator(".face")).to_have_text("BA")  # no picture: initials
+            await visitor.screenshot(path=str(ARTIFACTS / "chat-widget-transfer.png"))
+            for ctx in (a_ctx, b_ctx, v_ctx):
+                await ctx.close()
+    assert v_watch.errors == [] and v_watch.dialogs == [], v_watch.errors
+    assert a_watch.errors == [] and b_watch.errors == [], (a_watch.errors, b_watch.errors)
