@@ -16,10 +16,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from madad.kb.bot import OUTCOME_WINDOW
 from madad.metrics.definitions import Durations, FactLike, Period, Rate
 
 DEFLECTION_WINDOW = timedelta(hours=24)
+BOT_OUTCOME_WINDOW = OUTCOME_WINDOW  # an offer's answer counts this long after it
 KB_KINDS = (
     "kb.view",
     "kb.read",
@@ -142,32 +145,50 @@ def searches(facts: Iterable[FactLike], period: Period, *, top: int = 20) -> Sea
 def deflection(
     facts: Iterable[FactLike], period: Period, window: timedelta = DEFLECTION_WINDOW
 ) -> Rate:
-    """Deflection = visits (help sessions) whose first read is in the period and after whose
-    first read the visitor started no ticket or chat (kb.contact_started of the same visitor or
-    visit) within `window` / visits whose first read is in the period. Visits without an id
-    (no browser storage) are not counted; recent visits are provisional until `window` passed.
-    """
+    """Deflection = visits (help sessions) with a read in the period after whose first read in
+    the period the visitor started no ticket or chat (kb.contact_started of the same visitor or
+    visit) within `window` / visits with a read in the period. Visits without an id (no
+    browser storage) are not counted; recent visits are provisional until `window` passed."""
     facts = list(facts)
-    first_read: dict[str, tuple[datetime, str | None]] = {}
-    reads = (f for f in facts if f.kind == "kb.read")
-    for f in sorted(reads, key=lambda f: (f.at, getattr(f, "id", 0) or 0)):
-        visit = f.data.get("help_session")
+    reads = [
+        (f.at, getattr(f, "id", 0) or 0, f.data.get("help_session"), f.data.get("visitor"))
+        for f in facts
+        if f.kind == "kb.read" and f.at in period
+    ]
+    return deflection_of(
+        reads,
+        [
+            (f.at, f.data.get("visitor"), f.data.get("help_session"))
+            for f in facts
+            if f.kind == "kb.contact_started"
+        ],
+        window,
+    )
+
+
+def deflection_of(
+    reads: Iterable[tuple[datetime, int, Any, Any]],
+    contacts: Iterable[tuple[datetime, Any, Any]],
+    window: timedelta = DEFLECTION_WINDOW,
+) -> Rate:
+    """Deflection from the period's reads `(at, id, help_session, visitor)` and the contacts
+    started `(at, visitor, help_session)` (see `deflection`)."""
+    first_read: dict[str, tuple[datetime, Any]] = {}
+    for at, _id, visit, visitor in sorted(reads, key=lambda r: (r[0], r[1])):
         if isinstance(visit, str) and visit not in first_read:
-            first_read[visit] = (f.at, f.data.get("visitor"))
-    contacts_by: dict[str, list[datetime]] = defaultdict(list)
-    for f in facts:
-        if f.kind == "kb.contact_started":
-            for key in (f.data.get("visitor"), f.data.get("help_session")):
-                if isinstance(key, str):
-                    contacts_by[key].append(f.at)
-    counted = deflected = 0
+            first_read[visit] = (at, visitor)
+    started: dict[str, list[datetime]] = defaultdict(list)
+    for at, visitor, visit in contacts:
+        for key in (visitor, visit):
+            if isinstance(key, str):
+                started[key].append(at)
+    deflected = 0
     for visit, (at, visitor) in first_read.items():
-        if at not in period:
-            continue
-        counted += 1
-        started = contacts_by.get(visit, []) + (contacts_by.get(visitor, []) if visitor else [])
-        deflected += not any(at <= s < at + window for s in started)
-    return Rate(deflected, counted)
+        times = started.get(visit, []) + (
+            started.get(visitor, []) if isinstance(visitor, str) else []
+        )
+        deflected += not any(at <= s < at + window for s in times)
+    return Rate(deflected, len(first_read))
 
 
 @dataclass(frozen=True)
@@ -186,21 +207,27 @@ class BotOutcomes:
 
 
 def bot_outcomes(
-    facts: Iterable[FactLike], period: Period, *, channel: str | None = None
+    facts: Iterable[FactLike],
+    period: Period,
+    *,
+    channel: str | None = None,
+    window: timedelta = BOT_OUTCOME_WINDOW,
 ) -> BotOutcomes:
     """Bot resolution rate = offers in the period with a kb.bot_resolved and no kb.bot_handoff
-    / offers; handoff rate = offers with a kb.bot_handoff / offers (an offer neither resolved
-    nor handed off: the customer left)."""
+    (each within `window` after the offer) / offers; handoff rate = offers with a
+    kb.bot_handoff / offers (an offer neither resolved nor handed off: the customer left)."""
     facts = list(facts)
-    offers = {
-        str(f.data.get("offer"))
-        for f in _in(facts, "kb.bot_offered", period)
-        if channel is None or f.channel == channel
-    }
+    offered: dict[str, datetime] = {}
+    for f in sorted(_in(facts, "kb.bot_offered", period), key=lambda f: f.at):
+        if channel is None or f.channel == channel:
+            offered.setdefault(str(f.data.get("offer")), f.at)
     said: dict[str, set[str]] = defaultdict(set)
     for f in facts:
         if f.kind in ("kb.bot_resolved", "kb.bot_handoff"):
-            said[str(f.data.get("offer"))].add(f.kind)
-    resolved = sum(1 for o in offers if said[o] == {"kb.bot_resolved"})
-    handoffs = sum(1 for o in offers if "kb.bot_handoff" in said[o])
-    return BotOutcomes(len(offers), resolved, handoffs)
+            offer = str(f.data.get("offer"))
+            at = offered.get(offer)
+            if at is not None and at <= f.at < at + window:
+                said[offer].add(f.kind)
+    resolved = sum(1 for o in offered if said[o] == {"kb.bot_resolved"})
+    handoffs = sum(1 for o in offered if "kb.bot_handoff" in said[o])
+    return BotOutcomes(len(offered), resolved, handoffs)

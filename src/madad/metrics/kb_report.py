@@ -1,6 +1,9 @@
-"""The knowledge-base report: the `metrics.kb` definitions over the facts of a period, read
-straight from `activity` (by kind and time, on its `(kind, at)` index) — knowledge-base facts
-belong to no ticket, so the ticket rollups do not hold them — with the articles' titles.
+"""The knowledge-base report: the `metrics.kb` definitions over a period, computed in the
+database — counts grouped by kind and article, the failed queries grouped, and only the few
+columns the medians and deflection need (read time; visit, visitor and time of each read) —
+with the articles' titles. Knowledge-base facts belong to no ticket, so the ticket rollups do
+not hold them; the `(kind, at)` index of `activity` finds them. The results are the pure
+definitions' (a test holds the two equal on both databases).
 
 Outcomes that complete after the period still count for it: a contact started up to 24 hours
 after a visit's first read, a bot offer's answer up to a week after the offer.
@@ -8,9 +11,10 @@ after a visit's first read, a bot offer's answer up to a week after the offer.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.activity.models import Activity
@@ -21,25 +25,26 @@ from madad.kb.models import Article, Version
 from madad.metrics import kb
 from madad.metrics.definitions import Durations, Period, Rate
 
-READING = ("kb.view", "kb.read", "kb.vote", "kb.search", "kb.contact_started", "kb.bot_offered")
 TOP_ARTICLES = 50
+ARTICLE = Activity.data["article_id"].as_integer()
+SECONDS = Activity.data["read_seconds"].as_float()
+VISIT = Activity.data["help_session"].as_string()
+VISITOR = Activity.data["visitor"].as_string()
+QUERY = Activity.data["query"].as_string()  # one object: GROUP BY must repeat its parameter
+RESULTS = Activity.data["results"].as_integer()
+HELPFUL = Activity.data["helpful"].as_boolean()
 
 
-async def kb_facts(session: AsyncSession, period: Period) -> list[Fact]:
-    """The knowledge-base facts a period's figures need."""
+def _in(period: Period, *kinds: str) -> Any:
+    return and_(Activity.kind.in_(kinds), Activity.at >= period.start, Activity.at < period.end)
+
+
+async def bot_facts(session: AsyncSession, period: Period) -> list[Fact]:
+    """The bot's offers of the period and their outcomes (up to a week later)."""
     conn = await session.connection()
     stmt = select(*FACT_COLUMNS).where(
         or_(
-            and_(
-                Activity.kind.in_(READING),
-                Activity.at >= period.start,
-                Activity.at < period.end,
-            ),
-            and_(
-                Activity.kind == "kb.contact_started",
-                Activity.at >= period.end,
-                Activity.at < period.end + kb.DEFLECTION_WINDOW,
-            ),
+            _in(period, "kb.bot_offered"),
             and_(
                 Activity.kind.in_(("kb.bot_resolved", "kb.bot_handoff")),
                 Activity.at >= period.start,
@@ -50,6 +55,82 @@ async def kb_facts(session: AsyncSession, period: Period) -> list[Fact]:
     return [Fact(*row) for row in await conn.execute(stmt)]
 
 
+class Measured:
+    """What the database measured for a period: per article and in total."""
+
+    def __init__(self) -> None:
+        self.kinds: Counter[str] = Counter()
+        self.per_article: dict[int, kb.ArticleFigures] = defaultdict(kb.ArticleFigures)
+        self.read_seconds: list[float] = []
+        self.helpful = 0
+        self.contacts: Counter[str] = Counter()
+        self.no_result = 0
+        self.failed: Counter[str] = Counter()
+        self.deflection = Rate(0, 0)
+        self.bot = kb.BotOutcomes(0, 0, 0)
+        self.bot_by_channel: dict[str, kb.BotOutcomes] = {}
+
+
+async def measure(session: AsyncSession, period: Period) -> Measured:
+    m = Measured()
+    helpful = func.sum(case((HELPFUL, 1), else_=0))
+    rows = await session.execute(
+        select(Activity.kind, ARTICLE, Activity.channel, func.count(), helpful)
+        .where(_in(period, "kb.view", "kb.read", "kb.vote", "kb.search", "kb.contact_started"))
+        .group_by(Activity.kind, ARTICLE, Activity.channel)
+    )
+    for kind, article, channel, n, yes in rows:
+        m.kinds[kind] += n
+        if kind == "kb.vote":
+            m.helpful += int(yes or 0)
+        if article is None:
+            continue
+        figures = m.per_article[article]
+        if kind == "kb.view":
+            figures.views += n
+        elif kind == "kb.read":
+            figures.reads += n
+        elif kind == "kb.vote":
+            figures.votes += n
+            figures.helpful += int(yes or 0)
+        elif kind == "kb.contact_started":
+            figures.contacts[channel or ""] += n
+            m.contacts[channel or ""] += n
+    reads = await session.execute(
+        select(ARTICLE, SECONDS, Activity.at, Activity.id, VISIT, VISITOR).where(
+            _in(period, "kb.read")
+        )
+    )
+    visits = []
+    for article, seconds, at, fact_id, visit, visitor in reads:
+        if seconds is not None:
+            m.read_seconds.append(float(seconds))
+            if article is not None:
+                m.per_article[article].read_seconds.append(float(seconds))
+        visits.append((at, fact_id, visit, visitor))
+    contacts = await session.execute(
+        select(Activity.at, VISITOR, VISIT).where(
+            Activity.kind == "kb.contact_started",
+            Activity.at >= period.start,
+            Activity.at < period.end + kb.DEFLECTION_WINDOW,
+        )
+    )
+    m.deflection = kb.deflection_of(visits, list(contacts))
+    failed = await session.execute(
+        select(QUERY, func.count()).where(_in(period, "kb.search"), RESULTS == 0).group_by(QUERY)
+    )
+    for query, n in failed:
+        m.failed[str(query or "").casefold()] += n
+        m.no_result += n
+    offers = await bot_facts(session, period)
+    m.bot = kb.bot_outcomes(offers, period)
+    for ch in BOT_CHANNELS:
+        outcome = kb.bot_outcomes(offers, period, channel=ch)
+        if outcome.offers:
+            m.bot_by_channel[ch] = outcome
+    return m
+
+
 def _durations(v: Durations) -> dict[str, Any]:
     return {"n": v.n, "mean": v.mean, "median": v.median, "p90": v.p90}
 
@@ -58,32 +139,28 @@ def _rate(r: Rate) -> dict[str, Any]:
     return {"numerator": r.numerator, "denominator": r.denominator, "value": r.value}
 
 
-def figures(facts: list[Fact], period: Period) -> dict[str, Any]:
-    """The headline figures of a period, as plain values."""
-    found = kb.searches(facts, period)
-    bot = kb.bot_outcomes(facts, period)
+def _bot(o: kb.BotOutcomes) -> dict[str, Any]:
     return {
-        "views": kb.article_views(facts, period),
-        "reads": kb.article_reads(facts, period),
-        "read_time": _durations(kb.read_time(facts, period)),
-        "helpful": _rate(kb.helpful_votes(facts, period)),
-        "contacts": dict(sorted(kb.contacts_from_articles(facts, period).items())),
-        "searches": found.total,
-        "no_result": _rate(found.no_result_rate),
-        "deflection": _rate(kb.deflection(facts, period)),
+        "offers": o.offers,
+        "resolution": _rate(o.resolution_rate),
+        "handoff": _rate(o.handoff_rate),
+    }
+
+
+def figures(m: Measured) -> dict[str, Any]:
+    """The headline figures of a period, as plain values."""
+    return {
+        "views": m.kinds["kb.view"],
+        "reads": m.kinds["kb.read"],
+        "read_time": _durations(Durations.of(m.read_seconds)),
+        "helpful": _rate(Rate(m.helpful, m.kinds["kb.vote"])),
+        "contacts": dict(sorted(m.contacts.items())),
+        "searches": m.kinds["kb.search"],
+        "no_result": _rate(Rate(m.no_result, m.kinds["kb.search"])),
+        "deflection": _rate(m.deflection),
         "bot": {
-            "offers": bot.offers,
-            "resolution": _rate(bot.resolution_rate),
-            "handoff": _rate(bot.handoff_rate),
-            "by_channel": {
-                ch: {
-                    "offers": o.offers,
-                    "resolution": _rate(o.resolution_rate),
-                    "handoff": _rate(o.handoff_rate),
-                }
-                for ch in BOT_CHANNELS
-                if (o := kb.bot_outcomes(facts, period, channel=ch)).offers
-            },
+            **_bot(m.bot),
+            "by_channel": {ch: _bot(o) for ch, o in m.bot_by_channel.items()},
         },
     }
 
@@ -109,10 +186,9 @@ async def _titles(session: AsyncSession, ids: list[int]) -> dict[int, tuple[str,
 
 async def report(session: AsyncSession, period: Period) -> dict[str, Any]:
     """Headline figures (with the previous period's), articles by reads, the failed searches."""
-    facts = await kb_facts(session, period)
-    before = await kb_facts(session, period.previous())
-    per_article = kb.article_figures(facts, period)
-    ranked = sorted(per_article.items(), key=lambda kv: (-kv[1].reads, -kv[1].views, kv[0]))
+    m = await measure(session, period)
+    before = await measure(session, period.previous())
+    ranked = sorted(m.per_article.items(), key=lambda kv: (-kv[1].reads, -kv[1].views, kv[0]))
     ranked = ranked[:TOP_ARTICLES]
     titles = await _titles(session, [a for a, _ in ranked])
     articles = []
@@ -132,12 +208,13 @@ async def report(session: AsyncSession, period: Period) -> dict[str, Any]:
                 "contacts_total": sum(f.contacts.values()),
             }
         )
+    failed = sorted(m.failed.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
     return {
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
-        "total": figures(facts, period),
-        "previous": figures(before, period.previous()),
+        "total": figures(m),
+        "previous": figures(before),
         "articles": articles,
-        "failed_searches": [{"query": q, "times": n} for q, n in kb.searches(facts, period).failed],
+        "failed_searches": [{"query": q, "times": n} for q, n in failed],
     }
 
 
