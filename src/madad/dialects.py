@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, text
+import orjson
+from sqlalchemy import JSON, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
@@ -79,6 +80,30 @@ async def lock_keys(session: AsyncSession, keys: list[str]) -> None:
         ),
         {"keys": sorted(set(keys))},
     )
+
+
+async def bulk_insert(
+    session: AsyncSession, table: Table, columns: list[str], records: list[tuple]
+) -> None:
+    """Insert many new rows (none can conflict), each a tuple of the `columns`' values:
+    PostgreSQL's COPY, SQLite's executemany."""
+    if not records:
+        return
+    if not is_postgres(session):
+        for i in range(0, len(records), 2000):
+            await session.execute(
+                table.insert(), [dict(zip(columns, r, strict=True)) for r in records[i : i + 2000]]
+            )
+        return
+    json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    if json:
+        records = [
+            tuple(orjson.dumps(v).decode() if i in json else v for i, v in enumerate(r))
+            for r in records
+        ]
+    conn = await session.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    await raw.copy_records_to_table(table.name, records=records, columns=columns)
 
 
 def upsert(

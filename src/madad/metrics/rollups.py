@@ -27,7 +27,7 @@ from madad.activity import service as activity_service
 from madad.activity.models import Activity
 from madad.activity.service import FACT_COLUMNS, Fact
 from madad.db import Database, utcnow
-from madad.dialects import is_postgres, upsert
+from madad.dialects import bulk_insert, is_postgres, upsert
 from madad.metrics.definitions import (
     REPEAT_WINDOW,
     FactLike,
@@ -62,7 +62,6 @@ ROLLUP_TABLES = (
 )
 
 CONSUMER = "metrics"
-TOTAL = -1  # the team or agent of sums over all teams or agents (kept in their own tables)
 SERVICE_LEVEL_SECONDS = 20.0
 
 # Metrics whose values are durations: they also get a histogram for medians and percentiles.
@@ -238,6 +237,18 @@ def summary(t: TicketHistory, ctx: ContactTickets) -> dict[str, Any]:
 # --- applying contributions -------------------------------------------------------------------
 
 
+DAILY_COLUMNS = ["day", "channel", "team_id", "agent_id", "metric", "n", "total"]
+HIST_COLUMNS = ["day", "channel", "team_id", "agent_id", "metric", "bucket", "n"]
+# Each level of the sums: its tables, and the key columns of its daily sums (the histograms'
+# add the bucket). Detail is day × channel × team × agent; the others sum over the rest.
+LEVELS: dict[str, tuple[Any, Any, list[str]]] = {
+    "detail": (MetricDaily, MetricHist, ["day", "channel", "team_id", "agent_id", "metric"]),
+    "total": (MetricDailyTotal, MetricHistTotal, ["day", "channel", "metric"]),
+    "agent": (MetricDailyAgent, MetricHistAgent, ["day", "agent_id", "metric"]),
+    "team": (MetricDailyTeam, MetricHistTeam, ["day", "team_id", "metric"]),
+}
+
+
 class Sums:
     """Changes to the daily sums and histograms, added up before they are written."""
 
@@ -248,97 +259,72 @@ class Sums:
         self.hist: Counter[tuple[int, str, int, int, str, int]] = Counter()
 
     def add(self, rows: Iterable[Row], sign: int = 1) -> None:
-        # Each row counts in its own cell and in three projections: all teams and agents (per
-        # channel), per agent (all channels and teams), per team (all channels and agents).
-        # TOTAL marks what a projection sums over; a real team or agent is never negative.
         for day, ch, team, agent, metric, value in rows:
-            for key in (
-                (day, ch, team, agent, metric),
-                (day, ch, TOTAL, TOTAL, metric),
-                (day, "", TOTAL, agent, metric),
-                (day, "", team, TOTAL, metric),
-            ):
-                cell = self.daily[key]
-                cell[0] += sign
-                cell[1] += sign * value
+            cell = self.daily[(day, ch, team, agent, metric)]
+            cell[0] += sign
+            cell[1] += sign * value
             if metric in DURATIONS:
-                b = bucket_of(value)
-                self.hist[(day, ch, team, agent, metric, b)] += sign
-                self.hist[(day, "", TOTAL, TOTAL, metric, b)] += sign
-                self.hist[(day, "", TOTAL, agent, metric, b)] += sign
-                self.hist[(day, "", team, TOTAL, metric, b)] += sign
+                self.hist[(day, ch, team, agent, metric, bucket_of(value))] += sign
 
     def __len__(self) -> int:
         return len(self.daily)
 
-    async def write(self, session: AsyncSession, chunk: int = 2000) -> None:
-        daily = [
-            {
-                "day": date.fromordinal(k[0]),
-                "channel": k[1],
-                "team_id": k[2],
-                "agent_id": k[3],
-                "metric": k[4],
-                "n": int(v[0]),
-                "total": v[1],
-            }
-            for k, v in sorted(self.daily.items())
-            if v[0] or v[1]
-        ]
-        hist = [
-            {
-                "day": date.fromordinal(k[0]),
-                "channel": k[1],
-                "team_id": k[2],
-                "agent_id": k[3],
-                "metric": k[4],
-                "bucket": k[5],
-                "n": v,
-            }
-            for k, v in sorted(self.hist.items())
-            if v
-        ]
-        keys = ["day", "channel", "team_id", "agent_id", "metric"]
-        levels: dict[str, tuple[list[dict], list[dict]]] = {
-            level: ([], []) for level in ("detail", "total", "agent", "team")
+    def levels(self) -> dict[str, tuple[list[tuple], list[tuple]]]:
+        """Per level, the changed rows of its daily sums and histograms (key columns, then n
+        and total or n), in key order. The all-teams, per-agent and per-team sums are the
+        detailed cells added up (sums are linear: a change's projection is the projection's
+        change). The all-teams histograms keep no channel."""
+        daily: dict[str, dict[tuple, list[float]]] = {
+            level: defaultdict(lambda: [0, 0.0]) for level in ("total", "agent", "team")
         }
-        dropped = {
-            "detail": (),
-            "total": ("team_id", "agent_id"),
-            "agent": ("channel", "team_id"),
-            "team": ("channel", "agent_id"),
-        }
-
-        def level_of(r: dict[str, Any]) -> str:
-            if r["team_id"] == TOTAL:
-                return "total" if r["agent_id"] == TOTAL else "agent"
-            return "team" if r["agent_id"] == TOTAL else "detail"
-
-        for kind, rows in ((0, daily), (1, hist)):
-            for r in rows:
-                level = level_of(r)
-                levels[level][kind].append({k: v for k, v in r.items() if k not in dropped[level]})
-        # The all-teams histograms do not keep the channel either.
-        levels["total"] = (
-            levels["total"][0],
-            [{k: v for k, v in r.items() if k != "channel"} for r in levels["total"][1]],
-        )
-        for level, (daily_table, hist_table), daily_keys, hist_keys in (
-            ("detail", (MetricDaily, MetricHist), keys, [*keys, "bucket"]),
-            ("total", (MetricDailyTotal, MetricHistTotal), ["day", "channel", "metric"],
-             ["day", "metric", "bucket"]),
-            ("agent", (MetricDailyAgent, MetricHistAgent), ["day", "agent_id", "metric"],
-             ["day", "agent_id", "metric", "bucket"]),
-            ("team", (MetricDailyTeam, MetricHistTeam), ["day", "team_id", "metric"],
-             ["day", "team_id", "metric", "bucket"]),
-        ):  # fmt: skip
-            for rows, table, index, adding in (
-                (levels[level][0], daily_table.__table__, daily_keys, ["n", "total"]),
-                (levels[level][1], hist_table.__table__, hist_keys, ["n"]),
+        hist: dict[str, Counter[tuple]] = {level: Counter() for level in ("total", "agent", "team")}
+        for (day, ch, team, agent, metric), (n, total) in self.daily.items():
+            for level, key in (
+                ("total", (day, ch, metric)),
+                ("agent", (day, agent, metric)),
+                ("team", (day, team, metric)),
             ):
-                stmt = upsert(session, table, index_elements=index, adding=adding)
+                cell = daily[level][key]
+                cell[0] += n
+                cell[1] += total
+        for (day, _ch, team, agent, metric, b), n in self.hist.items():
+            hist["total"][(day, metric, b)] += n
+            hist["agent"][(day, agent, metric, b)] += n
+            hist["team"][(day, team, metric, b)] += n
+
+        def rows_of(cells: dict[tuple, Any], width: int) -> list[tuple]:
+            out = []
+            for key in sorted(cells):
+                value = cells[key]
+                if width == 2 and (value[0] or value[1]):
+                    out.append((date.fromordinal(key[0]), *key[1:], int(value[0]), value[1]))
+                elif width == 1 and value:
+                    out.append((date.fromordinal(key[0]), *key[1:], value))
+            return out
+
+        out = {"detail": (rows_of(self.daily, 2), rows_of(self.hist, 1))}
+        for level in ("total", "agent", "team"):
+            out[level] = (rows_of(daily[level], 2), rows_of(hist[level], 1))
+        return out
+
+    async def write(self, session: AsyncSession, chunk: int = 2000, *, fresh: bool = False) -> None:
+        """Add the changes to the stored sums; `fresh`: the tables are empty (a rebuild), and
+        the sums are inserted as they are."""
+        for level, (daily_rows, hist_rows) in self.levels().items():
+            daily_table, hist_table, keys = LEVELS[level]
+            hist_keys = [k for k in keys if level != "total" or k != "channel"] + ["bucket"]
+            for rows, table, columns, adding in (
+                (daily_rows, daily_table.__table__, [*keys, "n", "total"], ["n", "total"]),
+                (hist_rows, hist_table.__table__, [*hist_keys, "n"], ["n"]),
+            ):
+                if fresh:
+                    await bulk_insert(session, table, columns, rows)
+                    continue
+                stmt = upsert(session, table, index_elements=columns[: -len(adding)], adding=adding)
                 for i in range(0, len(rows), chunk):
-                    await session.execute(stmt, rows[i : i + chunk])
+                    await session.execute(
+                        stmt, [dict(zip(columns, r, strict=True)) for r in rows[i : i + chunk]]
+                    )
         self.daily.clear()
         self.hist.clear()
 
@@ -495,7 +481,7 @@ async def rebuild(db: Database, *, progress: Progress | None = None, chunk: int 
         if progress:
             progress(step + 1, len(parts))
     async with db.session() as session:
-        await sums.write(session)
+        await sums.write(session, fresh=True)
         await activity_service.pause_consumer(session, CONSUMER, None)
     if is_postgres_db(db):
         async with db.engine.connect() as conn:  # statistics and visibility maps
@@ -512,6 +498,9 @@ async def _rebuild_part(session: AsyncSession, facts: list[Fact], sums: Sums) ->
         new = contributions(t, ctx)
         sums.add(new)
         rows.append({**summary(t, ctx), "contributed": {"rows": [list(r) for r in new]}})
-    for i in range(0, len(rows), 2000):
-        await session.execute(MetricTicket.__table__.insert(), rows[i : i + 2000])
+    if rows:
+        columns = list(rows[0])
+        await bulk_insert(
+            session, MetricTicket.__table__, columns, [tuple(r[c] for c in columns) for r in rows]
+        )
     return len(rows)
