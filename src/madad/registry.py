@@ -32,6 +32,7 @@ from madad.kb import api as kb_api
 from madad.kb import help as kb_help
 from madad.kb import views as kb_views
 from madad.metrics import api as metrics_api
+from madad.metrics import kb_api as metrics_kb_api
 from madad.metrics import kb_views as metrics_kb_views
 from madad.metrics import rollups as metrics_rollups
 from madad.metrics import staffing_views
@@ -66,6 +67,7 @@ ROUTERS: list[APIRouter] = [
     callbacks_api.router,
     callbacks_api.public,
     metrics_api.router,
+    metrics_kb_api.router,
     surveys_api.router,
     surveys_public.router,
     kb_api.router,

@@ -132,3 +132,20 @@ async def test_agents_cannot_read_it(client: httpx.AsyncClient, db: Database) ->
     browser = await sign_in(client, agent)
     assert (await browser.get("/reports/knowledge-base")).status_code == 403
     assert (await browser.get("/reports/knowledge-base.json")).status_code == 403
+
+
+async def test_the_report_over_the_api(client: httpx.AsyncClient, db: Database) -> None:
+    await seed_kb_facts(db)
+    boss = await make_person(db, role=Role.supervisor, name="Zainab")
+    agent = await make_person(db, role=Role.agent, name="Ayesha")
+    r = await client.get("/api/v1/reports/knowledge-base", headers=boss.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["total"]["reads"] == 4 and r.json()["total"]["bot"]["offers"] == 3
+    denied = await client.get("/api/v1/reports/knowledge-base", headers=agent.headers)
+    assert denied.status_code == 403
+    bad = await client.get(
+        "/api/v1/reports/knowledge-base",
+        params={"from": "2026-03-01", "to": "2026-02-01"},
+        headers=boss.headers,
+    )
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
