@@ -4,11 +4,16 @@ came of it, and never count as an agent's reply."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from madad.activity.models import Activity
@@ -18,6 +23,8 @@ from madad.kb import bot
 from madad.kb.bot import Candidate, Term
 from madad.metrics import definitions as d
 from tests.kb.conftest import write
+
+NAUGHTY = json.loads(Path("/work/shared/data/naughty-strings/blns.json").read_text())
 
 
 def candidate(article_id: int, title: str, text: str = "") -> Candidate:
@@ -247,3 +254,25 @@ def test_bot_messages_and_offers_count_in_no_agent_metric() -> None:
     bot_only = [f for f in stream if f.agent_id != 4]
     assert d.first_response_time(bot_only, period).n == 0
     assert d.requests_per_agent(bot_only, period) == {}
+
+
+# --- any text is a question ----------------------------------------------------------------
+
+
+@hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(q=st.text(max_size=600), lang=st.sampled_from(["en", "ur"]))
+async def test_any_text_is_a_question(kb: Database, q: str, lang: str) -> None:
+    """Whatever a customer writes, the bot answers with at most three public articles or
+    nothing — never an error that would stand between the customer and a person."""
+    got = await suggest(kb, q, lang)
+    assert len(got) <= 3 and all(0 < s.score <= 1 for s in got)
+    assert all(s.slug not in ("refund-override-procedure", "refund-a-gift-card") for s in got)
+
+
+async def test_every_naughty_string_is_a_question(kb: Database) -> None:
+    for q in NAUGHTY:
+        for lang in ("en", "ur"):
+            assert len(await suggest(kb, q, lang)) <= 3
+    assert len(await suggest(kb, "refund " * 5000, "en")) <= 3  # a very long email
