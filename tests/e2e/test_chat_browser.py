@@ -242,6 +242,8 @@ async def test_visitor_on_one_process_agent_on_another_over_redis(
             await agent.get_by_role("button", name="Accept chat with Bilal").click()
             status = visitor.get_by_role("status")
             await expect(status).to_contain_text("You are chatting with Ayesha Agent.")
+            # The console's page reloaded with the chat: its socket watches it once ready.
+            await expect(agent.locator("#chat-page")).to_have_attribute("data-stream-ready", "1")
             reply_box = agent.get_by_label("Reply to the visitor")
             await reply_box.press_sequentially("Hi")
             await expect(visitor.locator(".typing")).to_have_text("Ayesha Agent is typing…")

@@ -1,7 +1,7 @@
 """A chat passed between agents in real browsers (Debian's Chromium via Playwright): the widget
 on a shop of another origin, two agents' consoles in their own contexts. The visitor sees the
 agent's picture (or initials), read receipts go both ways, and the first agent hands the chat
-to a team whose member takes it."""
+to a team whose member takes it; files go both ways and download."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from tests.e2e.test_console_browser import ARTIFACTS, Watch
 from tests.e2e.test_console_browser import browser as browser  # the fixture
 from tests.servers import serve_app, settings_env, spawn_server
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 60
+PDF = b"%PDF-1.4\n%%EOF\n"
 PICTURE = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
     '<circle cx="20" cy="20" r="20" fill="#c2410c"/></svg>'
@@ -115,6 +117,31 @@ async def test_pictures_receipts_and_a_transfer_to_a_team(
             bilal_line = log.locator("li.agent").last
             await expect(bilal_line).to_contain_text("Billing here: fixed.")
             await expect(bilal_line.locator(".face")).to_have_text("BA")  # no picture: initials
+
+            # Files both ways: a picture from the visitor, a PDF from the agent, downloaded.
+            await visitor.get_by_label("Send a file (picture, PDF or text)").set_input_files(
+                files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}]
+            )
+            await expect(log.locator("li.visitor a.file")).to_have_text(
+                f"receipt.png ({len(PNG)} B)"
+            )
+            await expect(b_page.locator("#chat-log")).to_contain_text("receipt.png")
+            async with b_page.expect_download() as got:
+                await b_page.locator("#chat-log a", has_text="receipt.png").click()
+            assert (await got.value).suggested_filename == "receipt.png"
+            await b_page.get_by_label("Reply to the visitor").fill("Your corrected invoice")
+            await b_page.get_by_label("Attach files (pictures, PDF or text)").set_input_files(
+                files=[{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+            )
+            await b_page.get_by_role("button", name="Send", exact=True).click()
+            invoice = log.locator("li.agent a.file")
+            await expect(invoice).to_have_text(f"invoice.pdf ({len(PDF)} B)")
+            async with visitor.expect_download() as got:
+                await invoice.click()
+            download = await got.value
+            assert download.suggested_filename == "invoice.pdf"
+            path = await download.path()
+            assert path is not None and path.read_bytes() == PDF
             await visitor.screenshot(path=str(ARTIFACTS / "chat-widget-transfer.png"))
             for ctx in (a_ctx, b_ctx, v_ctx):
                 await ctx.close()

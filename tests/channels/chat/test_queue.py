@@ -14,7 +14,7 @@ from madad import jobs
 from madad.activity.models import Activity
 from madad.auth.models import Role
 from madad.auth.permissions import SYSTEM, actor_for
-from madad.channels.chat import queue, service
+from madad.channels.chat import queue, service, transfers
 from madad.channels.chat.models import ChatInbox, ChatSession
 from madad.db import Database
 from madad.errors import Conflict, Invalid, TooLarge
@@ -267,9 +267,9 @@ async def test_transfer_and_end_write_their_facts(db: Database) -> None:
         await queue.accept(session, ayesha, chat.public_id)
     async with db.session() as session:
         with pytest.raises(Conflict, match="offline"):
-            await queue.transfer(session, ayesha, chat.public_id, to_user_id=offline.user_id)
+            await transfers.transfer(session, ayesha, chat.public_id, to_user_id=offline.user_id)
     async with db.session() as session:
-        await queue.transfer(session, ayesha, chat.public_id, to_user_id=bilal.user_id)
+        await transfers.transfer(session, ayesha, chat.public_id, to_user_id=bilal.user_id)
     async with db.session() as session:
         await queue.end(session, bilal, chat.public_id)
         await queue.end(session, bilal, chat.public_id)  # twice: one fact

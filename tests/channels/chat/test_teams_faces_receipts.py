@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from madad.auth import service as auth
 from madad.auth.models import Role
 from madad.auth.permissions import SYSTEM, actor_for
-from madad.channels.chat import queue, service
+from madad.channels.chat import queue, service, transfers
 from madad.channels.chat.models import ChatAgent, ChatSession
 from madad.db import Database
 from madad.errors import Conflict, Forbidden, Invalid
@@ -52,11 +52,11 @@ async def test_a_chat_transferred_to_a_team_waits_for_its_members_only(db: Datab
         await queue.accept(session, ayesha, chat.public_id, at=T0 + timedelta(seconds=20))
     async with db.session() as session:
         with pytest.raises(Forbidden):
-            await queue.transfer_to_team(session, bilal, chat.public_id, team_id=billing)
+            await transfers.transfer_to_team(session, bilal, chat.public_id, team_id=billing)
         with pytest.raises(Invalid, match="no such team"):
-            await queue.transfer_to_team(session, ayesha, chat.public_id, team_id=999999)
+            await transfers.transfer_to_team(session, ayesha, chat.public_id, team_id=999999)
     async with db.session() as session:
-        await queue.transfer_to_team(
+        await transfers.transfer_to_team(
             session, ayesha, chat.public_id, team_id=billing, at=T0 + timedelta(seconds=60)
         )
     async with db.session() as session:
@@ -108,7 +108,7 @@ async def test_leaving_while_waiting_after_a_transfer_ends_the_chat(db: Database
     chat = await start(db, inbox, at=T0)
     async with db.session() as session:
         await queue.accept(session, ayesha, chat.public_id, at=T0 + timedelta(seconds=5))
-        await queue.transfer_to_team(session, ayesha, chat.public_id, team_id=billing)
+        await transfers.transfer_to_team(session, ayesha, chat.public_id, team_id=billing)
     async with db.session() as session:
         row = await session.get(ChatSession, chat.id)
         assert row is not None
@@ -117,7 +117,7 @@ async def test_leaving_while_waiting_after_a_transfer_ends_the_chat(db: Database
         row = await session.get(ChatSession, chat.id)
         assert row is not None and row.state == "ended"
         with pytest.raises(Conflict):
-            await queue.transfer_to_team(session, ayesha, chat.public_id, team_id=billing)
+            await transfers.transfer_to_team(session, ayesha, chat.public_id, team_id=billing)
     kinds = [f.kind for f in await live_facts(db)]
     assert kinds[-1] == "live.ended" and "live.abandoned" not in kinds
 

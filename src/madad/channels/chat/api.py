@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from madad.api_types import SafeStr, Strict
 from madad.auth.permissions import Actor, Scope
-from madad.channels.chat import inboxes, offline, service, sockets
+from madad.channels.chat import agent_sockets, inboxes, offline, service, sockets
+from madad.channels.chat import files as chat_files
+from madad.channels.chat.downloads import download_response
 from madad.channels.chat.models import ChatInbox
 from madad.channels.hours import service as hours
 from madad.channels.hours.public import PublicRoute, preflight
@@ -25,6 +27,7 @@ from madad.web.deps import DB, PathId, require
 
 router = APIRouter(tags=["chat"])
 router.include_router(sockets.router)
+router.include_router(agent_sockets.router)
 # What the widget calls over HTTP from any site: CORS on every answer, never credentials.
 public = APIRouter(tags=["chat"], route_class=PublicRoute)
 InboxKey = Annotated[str, PathParam(min_length=1, max_length=64)]
@@ -88,6 +91,10 @@ def widget_strings() -> dict[str, str]:
         "too_many": _("Too many attempts; please try again in %(minutes)s min."),
         "transferred": _("We are passing your chat to %(team)s."),
         "seen": _("Seen"),
+        "attach": _("Send a file (picture, PDF or text)"),
+        "sending_file": _("Sending %(name)s…"),
+        "too_big": _("This file is too big (at most %(max)s)."),
+        "bad_file": _("Send a picture (PNG, JPEG, GIF or WebP), a PDF or a text file."),
     }
 
 
@@ -125,6 +132,8 @@ async def widget_js(request: Request, session: DB, inbox: str = "", help: str = 
         "max": service.MAX_TEXT,
         # The live queue whose posted hours the widget shows (none: always open for chat).
         "queue": live.key if live is not None else None,
+        "max_file": settings.max_attachment_bytes,
+        "accept": chat_files.ACCEPT,
         "strings": strings,
     }
     source = (STATIC / "widget.js").read_text()
@@ -280,6 +289,60 @@ async def leave_message(
     )
     response.status_code = 201 if left.created else 200
     return MessageLeftOut(received=True, email=left.message.email)
+
+
+class FileSentOut(BaseModel):
+    id: int = Field(description="the message that carries the file")
+    client_id: str
+
+
+@public.post("/api/v1/chat/visitor/files", response_model=FileSentOut, status_code=201)
+async def send_file(
+    request: Request,
+    response: Response,
+    session: DB,
+    upload: Annotated[str, Form(max_length=200)],
+    id: Annotated[str, Form(min_length=1, max_length=service.MAX_CLIENT_ID)],
+    file: Annotated[UploadFile, File()],
+) -> FileSentOut:
+    """Public (multipart): a file from the visitor into their open chat. `upload` is the token
+    the chat's socket gives its visitor; `id` the client's message id (stored once). A
+    picture, a PDF or a text file within the configured size: 413 bigger, 422 another kind,
+    403 a forged or expired token."""
+    limit = request.app.state.settings.max_attachment_bytes
+    data = await file.read(limit + 1)
+    chat = await chat_files.chat_of_upload(session, service.settings_secret(session), upload)
+    received = await service.post_file(
+        session,
+        chat,
+        client_id=id,
+        filename=file.filename,
+        data=data,
+        store=request.app.state.files,
+    )
+    response.status_code = 201 if received.created else 200
+    return FileSentOut(id=received.message_id, client_id=id)
+
+
+@public.options("/api/v1/chat/visitor/files", include_in_schema=False)
+async def send_file_preflight() -> Response:
+    return preflight()
+
+
+@router.get("/api/v1/chat/files/{attachment_id}", include_in_schema=False)
+async def visitor_file(
+    request: Request,
+    attachment_id: PathId,
+    session: DB,
+    c: Annotated[str, Query(max_length=32)] = "",
+    e: Annotated[str, Query(max_length=20)] = "",
+    s: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """A visitor's signed link to one of their chat's files: always a download."""
+    found = await chat_files.visitor_download(
+        session, service.settings_secret(session), attachment_id, chat_id=c, until=e, mac=s
+    )
+    return download_response(found, request.app.state.files)
 
 
 @public.options("/api/v1/chat/inboxes/{key}/messages", include_in_schema=False)

@@ -1,6 +1,7 @@
 """The chat queue: where a waiting visitor stands and how long they may wait, agents'
 availability, round-robin offers within each agent's concurrent-chat limit, and the session's
-transitions — accept (exclusive), transfer, end, abandon — each with its `live.*` fact.
+transitions — accept (exclusive), end, abandon — each with its `live.*` fact (transfers are in
+`transfers.py`).
 
 After commit, `chats` hears that the queue changed and `chat:{public_id}` that the session's
 state changed.
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad import jobs
 from madad.activity import service as facts
-from madad.auth.models import Team, TeamMember, User
+from madad.auth.models import TeamMember
 from madad.auth.permissions import Actor, Scope
 from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
 from madad.db import after_commit, utcnow
@@ -207,7 +208,7 @@ async def set_availability(
     return row
 
 
-async def _active_counts(session: AsyncSession) -> dict[int, int]:
+async def active_counts(session: AsyncSession) -> dict[int, int]:
     rows = await session.execute(
         select(ChatSession.agent_id, func.count())
         .where(ChatSession.state == "active", ChatSession.agent_id.is_not(None))
@@ -238,7 +239,7 @@ async def offer_waiting(
     )
     if not waiting:
         return []
-    held = await _active_counts(session)
+    held = await active_counts(session)
     teams: dict[int, set[int]] = {}  # team → its online agents (for chats sent to a team)
     if any(c.team_id is not None for c in waiting):
         rows = await session.execute(
@@ -321,7 +322,7 @@ async def accept(
         raise Forbidden("only an agent accepts chats")
     now = at or utcnow()
     me = await agent_row(session, actor.user_id, lock=True)
-    held = (await _active_counts(session)).get(actor.user_id, 0)
+    held = (await active_counts(session)).get(actor.user_id, 0)
     if held >= me.max_chats:
         raise Conflict(f"you are already in {held} chats, your limit")
     chat = await chat_by_id(session, public_id)
@@ -351,96 +352,6 @@ async def accept(
             at=now,
         )
     await update_ticket(session, actor, chat.ticket_id, {"assignee_id": actor.user_id}, at=now)
-    changed(session, chat)
-    return chat
-
-
-async def transfer(
-    session: AsyncSession,
-    actor: Actor,
-    public_id: str,
-    *,
-    to_user_id: int,
-    at: datetime | None = None,
-) -> ChatSession:
-    """Hand an active chat to another agent (who must be available and have a free place)."""
-    actor.require(Scope.tickets_write)
-    now = at or utcnow()
-    chat = await chat_by_id(session, public_id)
-    if chat.state != "active":
-        raise Conflict("only an active chat can be transferred")
-    if chat.agent_id != actor.user_id and not actor.can(Scope.reports_read):
-        raise Forbidden("only the chat's agent (or a supervisor) transfers it")
-    if to_user_id == chat.agent_id:
-        raise Invalid("to", "the chat is already with this agent")
-    target = await session.get(User, to_user_id)
-    if target is None or not target.is_active:
-        raise Invalid("to", "no such agent")
-    row = await agent_row(session, to_user_id, lock=True)
-    if row.status == "offline":
-        raise Conflict(f"{target.name} is offline")
-    if (await _active_counts(session)).get(to_user_id, 0) >= row.max_chats:
-        raise Conflict(f"{target.name} has no free place for a chat")
-    before = chat.agent_id
-    chat.agent_id = to_user_id
-    fact(
-        session,
-        "live.transferred",
-        chat,
-        await queue_of(session, chat),
-        agent_id=before,
-        at=now,
-        data={"to_agent_id": to_user_id, "to_agent": target.email},
-    )
-    await update_ticket(session, actor, chat.ticket_id, {"assignee_id": to_user_id}, at=now)
-    changed(session, chat)
-    return chat
-
-
-async def transfer_to_team(
-    session: AsyncSession,
-    actor: Actor,
-    public_id: str,
-    *,
-    team_id: int,
-    at: datetime | None = None,
-) -> ChatSession:
-    """Hand an active chat to a team: it waits again (keeping its place) and is offered only to
-    that team's members; the ticket goes to the team, unassigned. `live.transferred` records it
-    (the contact's answer time stays its first answer)."""
-    actor.require(Scope.tickets_write)
-    now = at or utcnow()
-    chat = await chat_by_id(session, public_id)
-    if chat.state != "active":
-        raise Conflict("only an active chat can be transferred")
-    if chat.agent_id != actor.user_id and not actor.can(Scope.reports_read):
-        raise Forbidden("only the chat's agent (or a supervisor) transfers it")
-    team = await session.get(Team, team_id)
-    if team is None:
-        raise Invalid("team", "no such team")
-    before = chat.agent_id
-    moved = await session.execute(
-        update(ChatSession)
-        .where(ChatSession.id == chat.id, ChatSession.state == "active")
-        .values(state="queued", agent_id=None, team_id=team.id, offered_to=None, offered_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("this chat changed meanwhile; reload")
-    await session.refresh(chat)
-    fact(
-        session,
-        "live.transferred",
-        chat,
-        await queue_of(session, chat),
-        agent_id=before,
-        team_id=team.id,
-        at=now,
-        data={"to_team_id": team.id, "to_team": team.name},
-    )
-    await update_ticket(
-        session, actor, chat.ticket_id, {"team_id": team.id, "assignee_id": None}, at=now
-    )
     changed(session, chat)
     return chat
 

@@ -10,31 +10,33 @@ widget hears both as the ticket's own facts (`ticket:{id}`) and reads them from 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad import jobs
 from madad.activity import service as facts
-from madad.auth.models import User
 from madad.auth.permissions import SYSTEM
+from madad.channels.chat import files as chat_files
 from madad.channels.chat import queue
 from madad.channels.chat.identity import Identity, issue_visitor_token, visitor_of
 from madad.channels.chat.inboxes import create_inbox, get_inbox, list_inboxes
-from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
+from madad.channels.chat.lines import ChatLine, agent_saw, visitor_lines, visitor_saw
+from madad.channels.chat.models import ChatInbox, ChatSession
 from madad.channels.chat.queue import CHANNEL, OPEN_STATES
 from madad.contacts.identities import normalise_email
 from madad.db import settings_of, utcnow
 from madad.dialects import lock_keys
 from madad.errors import Conflict, Invalid, TooLarge, TooManyRequests
+from madad.files import FileStore
 from madad.kb.models import Article, Version
 from madad.tickets import service as tickets
 from madad.tickets.changes import update_ticket
@@ -45,11 +47,15 @@ from madad.tickets.models import Message
 __all__ = [
     "CHANNEL",
     "OPEN_STATES",
+    "ChatLine",
+    "agent_saw",
     "create_inbox",
     "get_inbox",
     "issue_visitor_token",
     "list_inboxes",
+    "visitor_lines",
     "visitor_of",
+    "visitor_saw",
 ]
 
 MAX_TEXT = 4000  # characters in one chat message
@@ -363,6 +369,37 @@ def message_inbound(
     )
 
 
+async def post_file(
+    session: AsyncSession,
+    chat: ChatSession,
+    *,
+    client_id: Any,
+    filename: str | None,
+    data: bytes,
+    store: FileStore | None = None,
+    at: datetime | None = None,
+) -> Received:
+    """A file the visitor sends in an open chat (a message with the attachment), stored once
+    per client message id."""
+    client_id = clean_client_id(client_id)
+    if chat.state not in OPEN_STATES:
+        raise Conflict("this chat has ended; start a new one")
+    attachment = chat_files.check_file(session, filename, data)
+    inbound = _inbound(
+        chat.public_id,
+        chat.visitor_id,
+        text="",
+        client_id=client_id,
+        name=chat.name,
+        language=chat.language,
+        at=at or utcnow(),
+        verified_email=chat.email if chat.user_id is not None else None,
+    )
+    return await tickets.receive(
+        session, dataclasses.replace(inbound, attachments=(attachment,)), store=store
+    )
+
+
 async def post_message(
     session: AsyncSession,
     chat: ChatSession,
@@ -394,142 +431,6 @@ async def visitor_seen(
 async def leave(session: AsyncSession, chat: ChatSession, *, at: datetime | None = None) -> None:
     """The visitor ends the chat: unanswered, that is an abandoned contact."""
     await queue.close(session, chat, by=None, at=at or utcnow())
-
-
-@dataclass(frozen=True)
-class ChatLine:
-    """A message as the visitor sees it: public messages only, never an internal note."""
-
-    id: int
-    client_id: str | None
-    author: str  # visitor | agent
-    name: str | None
-    text: str
-    at: datetime
-    avatar: str | None = None  # the agent's picture (an http(s) address), if they set one
-
-    def as_event(self) -> dict[str, Any]:
-        event = {
-            "type": "message",
-            "id": self.id,
-            "client_id": self.client_id,
-            "from": self.author,
-            "name": self.name,
-            "text": self.text,
-            "at": self.at.isoformat(),
-        }
-        if self.author == "agent":
-            event["avatar"] = self.avatar
-            event["initials"] = queue.initials(self.name)
-        return event
-
-
-async def visitor_lines(
-    session: AsyncSession,
-    chat: ChatSession,
-    *,
-    after_id: int = 0,
-    message_ids: Sequence[int] | None = None,
-    limit: int = 500,
-    newest: bool = False,
-) -> list[ChatLine]:
-    """The chat's public messages after `after_id` (or exactly `message_ids`), oldest first:
-    the first `limit` of them, or with `newest` the last `limit`."""
-    stmt = (
-        select(Message, User.name, ChatAgent.avatar_url)
-        .outerjoin(User, User.id == Message.author_user_id)
-        .outerjoin(ChatAgent, ChatAgent.user_id == Message.author_user_id)
-        .where(Message.ticket_id == chat.ticket_id, Message.visibility == "public")
-        .where(Message.id > after_id)
-        .order_by(Message.id.desc() if newest else Message.id)
-        .limit(limit)
-    )
-    if message_ids is not None:
-        stmt = stmt.where(Message.id.in_(list(message_ids)))
-    prefix = f"chat:{chat.visitor_id}:"
-    out = []
-    rows = (await session.execute(stmt)).all()
-    for message, agent_name, avatar in reversed(rows) if newest else rows:
-        inbound = message.direction == "inbound"
-        external = message.external_id or ""
-        out.append(
-            ChatLine(
-                id=message.id,
-                client_id=external[len(prefix) :] if external.startswith(prefix) else None,
-                author="visitor" if inbound else "agent",
-                name=chat.name if inbound else agent_name,
-                text=message.text,
-                at=message.created_at,
-                avatar=None if inbound else avatar,
-            )
-        )
-    return out
-
-
-# --- read receipts -------------------------------------------------------------------------------
-
-
-async def _seen(
-    session: AsyncSession, chat: ChatSession, upto: Any, *, direction: str, column: Any
-) -> int | None:
-    if not isinstance(upto, int) or isinstance(upto, bool) or not 0 < upto < 2**63:
-        raise Invalid("id", "the id of the last message seen")
-    newest = await session.scalar(
-        select(func.max(Message.id)).where(
-            Message.ticket_id == chat.ticket_id,
-            Message.direction == direction,
-            Message.visibility == "public",
-            Message.id <= upto,
-        )
-    )
-    if newest is None:
-        return None
-    moved = await session.execute(
-        update(ChatSession)
-        .where(ChatSession.id == chat.id, or_(column.is_(None), column < newest))
-        .values({column.key: newest})
-        .execution_options(synchronize_session=False)
-    )
-    return newest if moved.rowcount == 1 else None  # type: ignore[attr-defined]
-
-
-async def visitor_saw(session: AsyncSession, chat: ChatSession, upto: Any) -> int | None:
-    """The visitor saw the agents' messages up to `upto`: the receipt moves on, those messages
-    are marked read (`message.delivery`), and agents hear it. None: nothing new was seen."""
-    newest = await _seen(
-        session, chat, upto, direction="outbound", column=ChatSession.visitor_read_id
-    )
-    if newest is None:
-        return None
-    unread = await session.scalars(
-        select(Message.id).where(
-            Message.ticket_id == chat.ticket_id,
-            Message.direction == "outbound",
-            Message.visibility == "public",
-            Message.id <= newest,
-            Message.delivery_status.in_(("queued", "sent", "delivered")),
-        )
-    )
-    for message_id in list(unread):
-        await tickets.set_delivery_status(session, SYSTEM, message_id, status="read")
-    queue.announce(
-        session,
-        f"chat:{chat.public_id}",
-        {"type": "seen", "from": "visitor", "session": chat.public_id, "id": newest},
-    )
-    return newest
-
-
-async def agent_saw(session: AsyncSession, chat: ChatSession, upto: Any) -> int | None:
-    """An agent saw the visitor's messages up to `upto`: the visitor hears it ("Seen")."""
-    newest = await _seen(session, chat, upto, direction="inbound", column=ChatSession.agent_read_id)
-    if newest is not None:
-        queue.announce(
-            session,
-            f"chat:{chat.public_id}",
-            {"type": "seen", "from": "agent", "session": chat.public_id, "id": newest},
-        )
-    return newest
 
 
 # --- delivery ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Chat's WebSockets: the visitor's (the widget) and the agents' (the console).
+"""Chat's visitor WebSocket (the widget's) and its protocol.
 
 Visitor socket `/api/v1/chat/visitor?inbox=KEY&token=T&after=N[&identify=1]` (JSON text frames;
 a WebSocket is not bound by CORS, so the widget works from any site without credentials). With
@@ -8,9 +8,12 @@ with an `error` frame (code `identity`) and the visitor is anonymous.
   server → visitor  {"type": "hello", "token", "identified", "name"}   the visitor's signed token
                     (a new one when T was missing or forged: an unsigned claim is never trusted)
                     {"type": "message", "id", "client_id", "from": visitor|agent, "name",
-                     "text", "at"}   a public message of the chat; `after=N` replays those after N
+                     "text", "at", "files"?: [{"id", "name", "size", "type", "url"}],
+                     "avatar"?, "initials"?}   a public message of the chat (`url`: a signed
+                     download path, a day long); `after=N` replays those after N
                     {"type": "state", "state": none|queued|active|ended|abandoned, "position",
-                     "wait_seconds", "agent", "avatar", "initials", "team", "seen"}   (`team`: a
+                     "wait_seconds", "agent", "avatar", "initials", "team", "seen", "upload"}
+                     (`upload`: the token for POST /api/v1/chat/visitor/files; `team`: a
                      transfer sent the chat to that team; `seen`: an agent saw the visitor's
                      messages up to this id)
                     {"type": "seen", "id"}   an agent saw the visitor's messages up to `id`
@@ -25,11 +28,7 @@ with an `error` frame (code `identity`) and the visitor is anonymous.
                     {"type": "seen", "id"}   the visitor saw the agents' messages up to `id`
                     {"type": "typing", "on": bool}   {"type": "leave"}   {"type": "ping"}
 
-Agent socket `/api/v1/chat/agents/stream` (console session or API token): hears `queue`,
-`offer` and `agents` changes; `{"type": "watch", "session"}` adds a chat's messages, state,
-read receipts (`{"type": "chat", "kind": "seen"}`) and the visitor's typing;
-`{"type": "typing", "session", "on"}` tells the visitor; `{"type": "seen", "session", "id"}`
-says the agent saw the visitor's messages up to `id`.
+The agents' socket is in `agent_sockets.py`.
 """
 
 from __future__ import annotations
@@ -44,20 +43,19 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy.exc import IntegrityError
 
 from madad.auth.models import Team, User
-from madad.auth.permissions import Actor, Scope
 from madad.bus import Subscription
+from madad.channels.chat import files as chat_files
 from madad.channels.chat import identity, inboxes, queue, service
 from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
+from madad.channels.chat.waiting import shared
 from madad.channels.intake import IntakeBatcher
 from madad.db import Database, utcnow
 from madad.errors import Invalid, MadadError, NotFound, TooLarge, TooManyRequests
 from madad.tickets import service as tickets
-from madad.web.deps import websocket_actor
 
 log = logging.getLogger("madad.chat")
 router = APIRouter(tags=["chat"])
 MAX_FRAME = 32 * 1024  # characters in one frame from a visitor
-HEARTBEAT_SECONDS = 20.0
 IDENTIFY_SECONDS = 10.0  # how long a socket opened with identify=1 waits for the identity
 REPLAY_PAGE = 500
 
@@ -65,127 +63,16 @@ REPLAY_PAGE = 500
 # --- the visitor's socket ----------------------------------------------------------------------
 
 
-async def _send(ws: WebSocket, payload: dict[str, Any]) -> None:
+async def send(ws: WebSocket, payload: dict[str, Any]) -> None:
     await ws.send_text(orjson.dumps(payload).decode())
 
 
-def _error(exc: MadadError) -> dict[str, Any]:
+def error_frame(exc: MadadError) -> dict[str, Any]:
     code = "too_large" if isinstance(exc, TooLarge) else type(exc).__name__.lower()
     error: dict[str, Any] = {"type": "error", "code": code, "detail": exc.detail}
     if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
         error["retry_after"] = exc.retry_after
     return error
-
-
-class _Board:
-    """The process's queue snapshot, read at most once a second however many visitors wait."""
-
-    MAX_AGE = 1.0
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.board: queue.QueueBoard | None = None
-        self.read_at = 0.0
-        self.lock = asyncio.Lock()
-
-    async def get(self) -> queue.QueueBoard:
-        loop = asyncio.get_running_loop()
-        async with self.lock:
-            if self.board is None or loop.time() - self.read_at > self.MAX_AGE:
-                async with self.db.session(write=False) as session:
-                    self.board = await queue.queue_board(session)
-                self.read_at = loop.time()
-            return self.board
-
-
-class _Presence:
-    """Chats whose visitor is connected to this process; while they wait, one statement every
-    HEARTBEAT_SECONDS says they are still there (a visitor gone too long has abandoned)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.chats: dict[int, int] = {}  # chat id → connections
-        self.task: asyncio.Task[None] | None = None
-
-    def add(self, chat_id: int) -> None:
-        self.chats[chat_id] = self.chats.get(chat_id, 0) + 1
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._beat())
-
-    def remove(self, chat_id: int) -> None:
-        left = self.chats.get(chat_id, 0) - 1
-        if left > 0:
-            self.chats[chat_id] = left
-        else:
-            self.chats.pop(chat_id, None)
-
-    async def _beat(self) -> None:
-        while self.chats:
-            try:
-                async with self.db.session() as session:
-                    await service.visitor_seen(session, list(self.chats))
-            except Exception:
-                log.exception("chat presence update failed")
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-
-
-class _Waiting:
-    """This process's waiting visitors: one subscription to the queue's changes for all of
-    them, and at most one update a second, sent only to those whose place changed (a queue
-    that grows at the back moves nobody ahead)."""
-
-    def __init__(self, bus: Any, board: _Board) -> None:
-        self.bus = bus
-        self.board = board
-        self.visitors: dict[int, _Visitor] = {}
-        self.running = False
-        self.task: asyncio.Task[None] | None = None
-
-    def add(self, v: _Visitor) -> None:
-        self.visitors[id(v)] = v
-        if not self.running:
-            self.running = True
-            self.task = asyncio.get_running_loop().create_task(self._watch())
-
-    def remove(self, v: _Visitor) -> None:
-        self.visitors.pop(id(v), None)
-
-    async def _watch(self) -> None:
-        sub: Subscription = await self.bus.subscribe("chats")
-        try:
-            while True:
-                if not self.visitors:
-                    self.running = False  # checked and cleared with no await between
-                    return
-                try:
-                    async with asyncio.timeout(HEARTBEAT_SECONDS):
-                        item = await sub.get()
-                except TimeoutError:
-                    continue
-                if item is None:  # fell behind: subscribe afresh, then update everyone
-                    await sub.close()
-                    sub = await self.bus.subscribe("chats")
-                await asyncio.sleep(_Board.MAX_AGE)  # let a burst of changes pile up
-                while not sub.queue.empty():
-                    sub.queue.get_nowait()
-                board = await self.board.get()
-                for v in list(self.visitors.values()):
-                    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                        await v.moved(board)
-        except Exception:
-            self.running = False
-            log.exception("chat queue watcher failed")
-        finally:
-            await sub.close()
-
-
-def _shared(ws: WebSocket) -> tuple[_Board, _Presence, _Waiting]:
-    state = ws.app.state
-    if getattr(state, "chat_board", None) is None:
-        state.chat_board = _Board(state.db)
-        state.chat_waiting = _Waiting(state.bus, state.chat_board)
-        state.chat_presence = _Presence(state.db)
-    return state.chat_board, state.chat_presence, state.chat_waiting
 
 
 class _Visitor:
@@ -202,11 +89,17 @@ class _Visitor:
         self.last_id = 0
         self.sent: set[int] = set()
         self.lock = asyncio.Lock()  # one replay or send of lines at a time, in id order
-        self.board, self.presence, self.waiting = _shared(ws)
+        self.board, self.presence, self.waiting = shared(ws)
         self.agent_name: str | None = None
         self.identity: identity.Identity | None = None  # signed by the website
         self.agent_avatar: str | None = None
         self.team_name: str | None = None
+        self.secret: str = ""  # the app's signing key (download links, upload tokens)
+
+    def link(self, attachment_id: int) -> str:
+        """A download address of one of the chat's files (relative to Madad's base)."""
+        assert self.chat is not None
+        return chat_files.download_path(self.secret, self.chat, attachment_id)
         self.place: tuple[int, int | None] | None = None  # (position, wait) last sent
 
     async def follow(self, chat: ChatSession) -> None:
@@ -239,7 +132,7 @@ class _Visitor:
                         continue
                     self.sent.add(line.id)
                     self.last_id = max(self.last_id, line.id)
-                    await _send(self.ws, line.as_event())
+                    await send(self.ws, line.as_event(self.link))
                 if message_ids or len(found) < REPLAY_PAGE:
                     return
 
@@ -247,7 +140,7 @@ class _Visitor:
         """Send the chat's state; `reload` reads the chat itself again (its own state changed),
         otherwise only the queue moved and the shared snapshot says where it stands."""
         if self.chat is None:
-            await _send(self.ws, {"type": "state", "state": "none"})
+            await send(self.ws, {"type": "state", "state": "none"})
             return
         if reload:
             async with self.db.session(write=False) as session:
@@ -275,7 +168,7 @@ class _Visitor:
         wait = round(place.wait_seconds) if place and place.wait_seconds else None
         self.place = (place.position, wait) if place else None
         agent = self.agent_name if chat.agent_id is not None else None
-        await _send(
+        await send(
             self.ws,
             {
                 "type": "state",
@@ -288,6 +181,10 @@ class _Visitor:
                 "initials": queue.initials(agent) if agent else None,
                 "team": self.team_name,
                 "seen": chat.agent_read_id,  # the visitor's messages an agent saw, up to
+                # What lets this visitor send a file into the open chat (for an hour).
+                "upload": chat_files.upload_token(self.secret, chat)
+                if chat.state in service.OPEN_STATES
+                else None,
             },
         )
 
@@ -320,16 +217,16 @@ class _Visitor:
             if event.get("type") == "state":
                 await self.state()
             elif event.get("type") == "typing" and event.get("from") == "agent":
-                await _send(
+                await send(
                     self.ws,
                     {"type": "typing", "on": bool(event.get("on")), "name": event.get("name")},
                 )
             elif event.get("type") == "seen" and event.get("from") == "agent":
-                await _send(self.ws, {"type": "seen", "id": event.get("id")})
+                await send(self.ws, {"type": "seen", "id": event.get("id")})
 
     async def on_frame(self, text: str) -> None:
         if len(text) > MAX_FRAME:
-            await _send(
+            await send(
                 self.ws,
                 {
                     "type": "error",
@@ -341,13 +238,13 @@ class _Visitor:
         try:
             frame = orjson.loads(text)
         except orjson.JSONDecodeError:
-            await _send(self.ws, {"type": "error", "code": "invalid", "detail": "frames are JSON"})
+            await send(self.ws, {"type": "error", "code": "invalid", "detail": "frames are JSON"})
             return
         kind = frame.get("type") if isinstance(frame, dict) else None
         client_id = frame.get("id") if isinstance(frame, dict) else None
         try:
             if kind == "ping":
-                await _send(self.ws, {"type": "pong"})
+                await send(self.ws, {"type": "pong"})
             elif kind == "start":
                 await self.start(frame)
             elif kind == "message":
@@ -375,14 +272,12 @@ class _Visitor:
                         await service.leave(session, chat)
                     await self.state()
             else:
-                await _send(
-                    self.ws, {"type": "error", "code": "invalid", "detail": "unknown frame"}
-                )
+                await send(self.ws, {"type": "error", "code": "invalid", "detail": "unknown frame"})
         except MadadError as exc:
-            error = _error(exc)
+            error = error_frame(exc)
             if isinstance(client_id, str):
                 error["client_id"] = client_id[:64]
-            await _send(self.ws, error)
+            await send(self.ws, error)
 
     async def start(self, frame: dict[str, Any]) -> None:
         async with self.db.session() as session:
@@ -402,7 +297,7 @@ class _Visitor:
             )
         async with self.db.session() as session:
             await queue.offer_waiting(session)
-        await _send(
+        await send(
             self.ws, {"type": "ack", "client_id": frame.get("id"), "id": received.message_id}
         )
         await self.follow(chat)
@@ -423,7 +318,7 @@ class _Visitor:
             except IntegrityError:  # the same message, stored concurrently: look again
                 if attempt == 2:
                     raise
-        await _send(
+        await send(
             self.ws, {"type": "ack", "client_id": frame.get("id"), "id": received.message_id}
         )
         if not received.created:  # stored before: echo what was stored, from the database
@@ -442,7 +337,7 @@ class _Visitor:
                     text=prepared.text,
                     at=inbound.received_at or utcnow(),
                 )
-                await _send(self.ws, line.as_event())
+                await send(self.ws, line.as_event(self.link))
 
 
 async def _agent_face(session: Any, user_id: int) -> tuple[str | None, str | None]:
@@ -489,12 +384,13 @@ async def visitor_socket(websocket: WebSocket) -> None:
     sub = await websocket.app.state.bus.subscribe(f"visitor:{inbox.id}:{visitor_id}")
     v = _Visitor(websocket, inbox, visitor_id, sub)
     v.identity = who
+    v.secret = secret
     v.last_id = int(raw_after)
     tasks: list[asyncio.Task[None]] = []
     try:
         if notice is not None:  # for the website's developer: the claim was not trusted
-            await _send(websocket, notice)
-        await _send(
+            await send(websocket, notice)
+        await send(
             websocket,
             {"type": "hello", "token": token, "identified": who is not None,
              "name": who.name if who else None},
@@ -503,7 +399,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
             await v.follow(chat)
         else:
             await v.state()
-        await _send(websocket, {"type": "ready"})
+        await send(websocket, {"type": "ready"})
         tasks = [asyncio.create_task(_visitor_frames(v))]
         async for topic, event in sub:
             await v.on_bus(topic, event)
@@ -547,109 +443,3 @@ async def _visitor_frames(v: _Visitor) -> None:
         log.exception("chat visitor frame failed")
     finally:
         await v.sub.close()
-
-
-# --- the agents' socket ------------------------------------------------------------------------
-
-
-@router.websocket("/api/v1/chat/agents/stream")
-async def agents_socket(websocket: WebSocket) -> None:
-    await websocket.accept()
-    try:
-        actor = await websocket_actor(websocket)
-        actor.require(Scope.tickets_write)
-    except MadadError as exc:
-        await websocket.close(code=4401 if exc.status == 401 else 4403, reason=exc.detail[:120])
-        return
-    db: Database = websocket.app.state.db
-    bus = websocket.app.state.bus
-    sub: Subscription = await bus.subscribe("chats")
-    watching: dict[str, ChatSession] = {}
-    reader: asyncio.Task[None] | None = None
-    try:
-        async with db.session() as session:
-            await queue.offer_waiting(session)
-        await _send(websocket, {"type": "ready"})
-        reader = asyncio.create_task(_agent_frames(websocket, actor, sub, watching))
-        async for topic, event in sub:
-            if topic == "chats":
-                await _send(websocket, event)
-                continue
-            for chat in list(watching.values()):
-                if topic == f"ticket:{chat.ticket_id}" and event.get("kind"):
-                    await _send(
-                        websocket,
-                        {"type": "chat", "session": chat.public_id, "kind": event["kind"]},
-                    )
-                elif topic == f"chat:{chat.public_id}":
-                    if event.get("type") == "typing" and event.get("from") == "visitor":
-                        await _send(websocket, event)
-                    elif event.get("type") == "state":
-                        await _send(
-                            websocket, {"type": "chat", "session": chat.public_id, "kind": "state"}
-                        )
-                    elif event.get("type") == "seen" and event.get("from") == "visitor":
-                        await _send(
-                            websocket, {"type": "chat", "session": chat.public_id, "kind": "seen"}
-                        )
-        if sub.overflowed:  # fell behind: the console reconnects and reloads its fragments
-            await websocket.close(code=4408, reason="fell behind; reconnect")
-    except (WebSocketDisconnect, RuntimeError):
-        pass
-    finally:
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
-        await sub.close()
-
-
-async def _agent_frames(
-    websocket: WebSocket, actor: Actor, sub: Subscription, watching: dict[str, ChatSession]
-) -> None:
-    db: Database = websocket.app.state.db
-    bus = websocket.app.state.bus
-    try:
-        while True:
-            text = await websocket.receive_text()
-            try:
-                frame = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                frame = None
-            kind = frame.get("type") if isinstance(frame, dict) else None
-            public_id = frame.get("session") if isinstance(frame, dict) else None
-            if kind == "ping":
-                await _send(websocket, {"type": "pong"})
-            elif kind == "watch" and isinstance(public_id, str) and len(public_id) <= 32:
-                try:
-                    async with db.session(write=False) as session:
-                        chat = await queue.get_chat(session, actor, public_id)
-                except MadadError as exc:
-                    await _send(websocket, _error(exc))
-                    continue
-                watching[chat.public_id] = chat
-                await sub.add(f"ticket:{chat.ticket_id}", f"chat:{chat.public_id}")
-                await _send(websocket, {"type": "watching", "session": chat.public_id})
-            elif kind == "seen" and isinstance(public_id, str) and public_id in watching:
-                try:
-                    async with db.session() as session:
-                        await service.agent_saw(session, watching[public_id], frame.get("id"))  # type: ignore[union-attr]
-                except MadadError as exc:
-                    await _send(websocket, _error(exc))
-            elif kind == "typing" and isinstance(public_id, str) and public_id in watching:
-                await bus.publish(
-                    f"chat:{public_id}",
-                    {
-                        "type": "typing",
-                        "from": "agent",
-                        "session": public_id,
-                        "name": actor.name,
-                        "on": bool(frame.get("on")),  # type: ignore[union-attr]
-                    },
-                )
-            else:
-                await _send(
-                    websocket, {"type": "error", "code": "invalid", "detail": "unknown frame"}
-                )
-    except (WebSocketDisconnect, RuntimeError):
-        await sub.close()

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from madad.auth.sessions import SignedIn
-from madad.channels.chat import console, queue, service
+from madad.channels.chat import console, queue, service, transfers
+from madad.channels.chat import files as chat_files
+from madad.channels.chat.downloads import download_response
 from madad.channels.chat.models import ChatAgent
 from madad.errors import Invalid, NotFound
+from madad.tickets import queries as tickets_queries
 from madad.tickets import service as tickets
 from madad.web import i18n
 from madad.web.console import Agent, see_other
-from madad.web.deps import DB, get_store
+from madad.web.deps import DB, PathId, get_store
 from madad.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +57,7 @@ async def _context(session: DB, who: SignedIn, selected: str | None) -> dict[str
         "seen_line": seen_line,
         "others": others,
         "teams": await console.teams(session),
+        "accept": chat_files.ACCEPT,
         "states": {
             "queued": i18n.gettext("Waiting"),
             "active": i18n.gettext("Active"),
@@ -114,13 +118,34 @@ async def reply(
     who: Agent,
     public_id: str,
     text: Annotated[str, Form(max_length=service.MAX_TEXT)] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
-    if not text.strip():
+    sent = []
+    limit = request.app.state.settings.max_attachment_bytes
+    for upload in files or []:
+        if upload.filename or upload.size:  # an empty file field sends a nameless part
+            data = await upload.read(limit + 1)
+            sent.append(chat_files.check_file(session, upload.filename, data))
+    if not text.strip() and not sent:
         raise Invalid("text", i18n.gettext("write a reply first"))
     chat = await queue.get_chat(session, who.actor, public_id)
-    await tickets.reply(session, who.actor, chat.ticket_id, text=text, store=get_store(request))
+    await tickets.reply(
+        session,
+        who.actor,
+        chat.ticket_id,
+        text=text,
+        attachments=sent,
+        store=get_store(request),
+    )
     await session.flush()
     return render(request, "chats_conversation.html", await _context(session, who, public_id))
+
+
+@router.get("/chats/files/{attachment_id}")
+async def chat_file(request: Request, session: DB, who: Agent, attachment_id: PathId) -> Response:
+    """A chat's file for an agent: always a download."""
+    found = await tickets_queries.get_attachment(session, who.actor, attachment_id)
+    return download_response(found, get_store(request))
 
 
 @router.post("/chats/{public_id}/transfer")
@@ -131,7 +156,7 @@ async def transfer(
     public_id: str,
     to: Annotated[int, Form(ge=1, le=2_147_483_647)],
 ) -> Response:
-    await queue.transfer(session, who.actor, public_id, to_user_id=to)
+    await transfers.transfer(session, who.actor, public_id, to_user_id=to)
     return see_other(request, "/chats")
 
 
@@ -143,7 +168,7 @@ async def transfer_team(
     public_id: str,
     team: Annotated[int, Form(ge=1, le=2_147_483_647)],
 ) -> Response:
-    await queue.transfer_to_team(session, who.actor, public_id, team_id=team)
+    await transfers.transfer_to_team(session, who.actor, public_id, team_id=team)
     await session.flush()
     await queue.offer_waiting(session)
     return see_other(request, "/chats")

@@ -22,6 +22,7 @@
   var hours = null; // the live queue's status: open now, next opening, open spans
   var view = "chat"; // chat | callback | done
   var agentId = 0, seenSent = 0, seenBy = 0; // read receipts, both ways
+  var uploadToken = null; // what lets this visitor send a file into the open chat
   var MIN = 60000;
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || "{}") || {}; } catch (e) { return {}; } }
@@ -63,7 +64,7 @@
     ".row{display:flex;gap:6px;justify-content:space-between}button.primary{background:#1f5aa6;color:#fff;border:0;border-radius:6px;padding:8px 14px;cursor:pointer}" +
     "button.plain{background:#fff;border:1px solid #8a94a3;border-radius:6px;padding:8px 12px;cursor:pointer}.err{color:#b3261e;font-size:13px;padding:0 12px}p{margin:0}" +
     ".face{display:inline-flex;align-items:center;justify-content:center;width:22px;height:22px;border-radius:50%;background:#1f5aa6;color:#fff;font-size:10px;margin-inline-end:6px;vertical-align:middle;object-fit:cover}" +
-    ".seen{display:block;font-size:11px;color:#4a5563;text-align:end}:focus-visible{outline:3px solid #f0a500;outline-offset:2px}.typing{font-size:12px;color:#4a5563;padding:0 12px;min-height:1.3em}";
+    ".log .face{float:left}[dir=rtl] .log .face{float:right}.log li::after{content:'';display:block;clear:both}input[type=file]{border:0;padding:2px 0;font-size:13px}.log a.file{display:block;color:#1f5aa6;margin-top:4px}.seen{display:block;font-size:11px;color:#4a5563;text-align:end}:focus-visible{outline:3px solid #f0a500;outline-offset:2px}.typing{font-size:12px;color:#4a5563;padding:0 12px;min-height:1.3em}";
 
   function styles() {
     try {
@@ -137,6 +138,7 @@
 
     el.compose = make("form", { "class": "compose", hidden: "" });
     el.text = field(el.compose, "mc-text", S.message, make("textarea", { id: "mc-text", rows: "2" }));
+    el.file = field(el.compose, "mc-file", S.attach, make("input", { id: "mc-file", type: "file", accept: C.accept }));
     var row = make("div", { "class": "row" });
     el.leave = make("button", { type: "button", "class": "plain" }, S.leave);
     row.appendChild(el.leave);
@@ -171,6 +173,7 @@
         if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); if (area === el.text) sendText(); else start(); }
       });
     });
+    el.file.addEventListener("change", function () { if (el.file.files[0]) sendFile(el.file.files[0]); el.file.value = ""; });
     el.text.addEventListener("input", function () {
       if (!typingOn) { typingOn = true; send({ type: "typing", on: true }); }
       clearTimeout(typingTimer);
@@ -224,6 +227,22 @@
     el.text.value = "";
     el.text.focus();
   }
+  function bytes(n) { return n < 1024 ? n + " B" : n < 1048576 ? Math.round(n / 1024) + " KB" : (n / 1048576).toFixed(1) + " MB"; }
+  // A file goes over HTTP (multipart, no credentials) with the upload token the socket gave;
+  // the message carrying it then comes back on the socket like any other.
+  function sendFile(f) {
+    el.err.textContent = "";
+    if (f.size > C.max_file) { el.err.textContent = t("too_big", { max: bytes(C.max_file) }); return; }
+    if (!uploadToken) { el.err.textContent = S.failed; return; }
+    var id = uid(), li = line({ from: "visitor", text: t("sending_file", { name: f.name }) }, true);
+    pending[id] = { frame: null, li: li };
+    var body = new FormData();
+    body.append("upload", uploadToken); body.append("id", id); body.append("file", f, f.name);
+    function failed(text) { if (li.parentNode) li.parentNode.removeChild(li); delete pending[id]; el.err.textContent = text; }
+    fetch(C.base + "/api/v1/chat/visitor/files", { method: "POST", body: body, credentials: "omit" }).then(function (r) {
+      if (!r.ok) failed(r.status === 413 ? t("too_big", { max: bytes(C.max_file) }) : r.status === 422 ? S.bad_file : S.failed);
+    }, function () { failed(S.failed); });
+  }
   function queue(frame, text) {
     var li = line({ from: "visitor", text: text, client_id: frame.id }, true);
     pending[frame.id] = { frame: frame, li: li };
@@ -244,6 +263,10 @@
     var who = li.appendChild(make("span", { "class": "who" }, m.from === "visitor" ? S.you : (m.name || S.agent)));
     if (m.from === "agent") li.insertBefore(face(m), who);
     li.appendChild(document.createTextNode(m.text));
+    (m.files || []).forEach(function (f) {
+      // A signed download link (a day long); the file is always downloaded, never shown.
+      li.appendChild(make("a", { href: C.base + f.url, download: "", rel: "noopener", "class": "file" }, f.name + " (" + bytes(f.size) + ")"));
+    });
     if (m.id) li.setAttribute("data-id", m.id);
     el.log.appendChild(li);
     el.log.scrollTop = el.log.scrollHeight;
@@ -253,6 +276,7 @@
     lastId = Math.max(lastId, m.id);
     if (el.log.querySelector('[data-id="' + m.id + '"]')) return;
     var p = m.client_id && pending[m.client_id];
+    if (p && !p.frame) { p.li.parentNode.removeChild(p.li); delete pending[m.client_id]; p = null; }
     if (p) { p.li.classList.remove("pending"); p.li.setAttribute("data-id", m.id); delete pending[m.client_id]; }
     else line(m, false);
     if (m.from === "agent") { el.typing.textContent = ""; agentId = Math.max(agentId, m.id); seen(); }
@@ -283,6 +307,7 @@
     el.status.textContent = text;
     if (s === "active" && info && info.agent) el.status.insertBefore(face(info), el.status.firstChild);
     if (info && info.seen) markSeen(info.seen);
+    if (info) uploadToken = info.upload || null;
     render();
   }
   // Which form the panel shows: the chat's (pre-chat, compose, new chat), the message form
@@ -427,7 +452,7 @@
         ready = true; backoff = 500;
         root.host.setAttribute("data-ready", "1");
         el.status.removeAttribute("data-offline");
-        for (var id in pending) if (Object.prototype.hasOwnProperty.call(pending, id)) send(pending[id].frame);
+        for (var id in pending) if (Object.prototype.hasOwnProperty.call(pending, id) && pending[id].frame) send(pending[id].frame);
         seenSent = 0; seen();
       } else if (d.type === "ack") {
         var p = pending[d.client_id];
