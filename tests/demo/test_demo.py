@@ -28,6 +28,14 @@ from tests.servers import ROOT, free_port
 
 # Every kind of fact the live services write (tickets, messages, contacts, organisations).
 LIVE_KINDS = {
+    "kb.view",
+    "kb.read",
+    "kb.vote",
+    "kb.search",
+    "kb.contact_started",
+    "kb.bot_offered",
+    "kb.bot_resolved",
+    "kb.bot_handoff",
     "ticket.created",
     "message.received",
     "message.sent",
@@ -101,6 +109,8 @@ async def test_the_demo_is_a_consistent_history_written_as_live_facts(
     answered = {f.data["kind"] for f in facts if f.kind == "survey.answered"}
     assert {"csat", "nps", "pulse"} <= answered  # and an NPS round, and the agents' pulse
     assert "message.delivery" in kinds  # replies are reported delivered, as a channel would
+    # The help centre was used: the knowledge-base report has data.
+    assert {"kb.view", "kb.read", "kb.search", "kb.bot_offered", "kb.contact_started"} <= kinds
     # Chats and calls waited in a queue: ASA, abandonment, hold and handle time have data.
     assert {"live.offered", "live.answered", "live.ended", "live.hold"} <= kinds
     live = d.live_contacts(facts)

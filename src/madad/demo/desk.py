@@ -24,6 +24,7 @@ from madad.auth.permissions import SYSTEM, Actor
 from madad.contacts import organisations as orgs
 from madad.contacts import service as contacts
 from madad.db import Database, utcnow
+from madad.demo.kb import add_knowledge_base
 from madad.demo.surveys import add_nps, add_pulse, add_surveys
 from madad.demo.texts import (
     AGENT_NOTES,
@@ -309,6 +310,7 @@ async def build_demo(
     await add_surveys(db, rng, now, tell)
     await add_nps(db, rng, start, now)
     await add_pulse(db, rng, now, [actor for actor, _team in agents])
+    await add_knowledge_base(db, rng, start, now, tell)
 
     async with db.session() as session:
         for org_id, when in churning:

@@ -45,7 +45,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -342,6 +342,7 @@ def record_offered(
     ticket_id: int | None = None,
     contact_id: int | None = None,
     chat_session: str | None = None,
+    at: datetime | None = None,
 ) -> str:
     """Record that the bot offered these articles; returns the offer's token, which names it in
     `record_resolved` / `record_handoff`."""
@@ -356,6 +357,7 @@ def record_offered(
         ticket_id=ticket_id,
         contact_id=contact_id,
         channel=_channel(channel),
+        at=at,
         data={
             "offer": token,
             "articles": [s.article_id for s in suggestions],
@@ -368,11 +370,14 @@ def record_offered(
     return token
 
 
-async def _offer(session: AsyncSession, offer: str) -> tuple[Activity, set[str]]:
+async def _offer(
+    session: AsyncSession, offer: str, at: datetime | None = None
+) -> tuple[Activity, set[str]]:
     """The offer's fact and the outcomes already recorded for it."""
     if not isinstance(offer, str) or not 1 <= len(offer) <= 64:
         raise Invalid("offer", "an offer's token")
-    since = utcnow() - OUTCOME_WINDOW
+    await facts.flush_facts(session)  # an offer recorded in this transaction counts
+    since = (at or utcnow()) - OUTCOME_WINDOW
     rows = (
         await session.scalars(
             select(Activity).where(
@@ -393,10 +398,14 @@ def _same_place(fact: Activity) -> dict[str, Any]:
 
 
 async def record_resolved(
-    session: AsyncSession, *, offer: str, article_id: int | None = None
+    session: AsyncSession,
+    *,
+    offer: str,
+    article_id: int | None = None,
+    at: datetime | None = None,
 ) -> bool:
     """The customer said the offer solved it (once per offer: False when already recorded)."""
-    offered, done = await _offer(session, offer)
+    offered, done = await _offer(session, offer, at)
     if article_id is not None and article_id not in offered.data.get("articles", []):
         raise Invalid("article_id", "not one of the offered articles")
     if "kb.bot_resolved" in done:
@@ -405,19 +414,26 @@ async def record_resolved(
         session,
         "kb.bot_resolved",
         **_same_place(offered),
+        at=at,
         data={"offer": offer, "article_id": article_id},
     )
     return True
 
 
-async def record_handoff(session: AsyncSession, *, offer: str, reason: str = "asked") -> bool:
+async def record_handoff(
+    session: AsyncSession, *, offer: str, reason: str = "asked", at: datetime | None = None
+) -> bool:
     """The customer asked for a person after the offer (once per offer: False when already)."""
     if reason not in HANDOFF_REASONS:
         raise Invalid("reason", f"one of {', '.join(HANDOFF_REASONS)}")
-    offered, done = await _offer(session, offer)
+    offered, done = await _offer(session, offer, at)
     if "kb.bot_handoff" in done:
         return False
     facts.record(
-        session, "kb.bot_handoff", **_same_place(offered), data={"offer": offer, "reason": reason}
+        session,
+        "kb.bot_handoff",
+        **_same_place(offered),
+        at=at,
+        data={"offer": offer, "reason": reason},
     )
     return True

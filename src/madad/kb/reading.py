@@ -181,6 +181,7 @@ async def record_contact_started(
     article_id: int | None = None,
     visitor: str | None = None,
     help_session: str | None = None,
+    at: datetime | None = None,
 ) -> None:
     """A customer opened a ticket or a chat from the help centre (from an article's page when
     `article_id` is given: a public, published article)."""
@@ -194,6 +195,7 @@ async def record_contact_started(
         ticket_id=ticket_id,
         contact_id=contact_id,
         channel=channel,
+        at=at,
         data={
             "article_id": article_id,
             "language": check_language("language", language),
@@ -210,11 +212,13 @@ async def record_view(
     *,
     visitor: str | None = None,
     help_session: str | None = None,
+    at: datetime | None = None,
 ) -> None:
     article = await _public_article(session, article_id)
     facts.record(
         session,
         "kb.view",
+        at=at,
         data={
             "article_id": article.id,
             "language": check_language("lang", language),
@@ -232,6 +236,7 @@ async def record_read(
     scroll_depth: float | None = None,
     visitor: str | None = None,
     help_session: str | None = None,
+    at: datetime | None = None,
 ) -> bool:
     """A read, when the article was visible long enough; False (nothing recorded) otherwise.
     The visible time is capped, so one forgotten tab does not drag the median."""
@@ -246,7 +251,7 @@ async def record_read(
     }
     if scroll_depth is not None:
         data["scroll_depth"] = round(max(0.0, min(scroll_depth, 1.0)), 2)
-    facts.record(session, "kb.read", data=data)
+    facts.record(session, "kb.read", data=data, at=at)
     return True
 
 
@@ -259,6 +264,7 @@ async def record_vote(
     comment: str | None = None,
     visitor: str | None = None,
     help_session: str | None = None,
+    at: datetime | None = None,
 ) -> None:
     article = await _public_article(session, article_id)
     data: dict[str, Any] = {
@@ -269,7 +275,7 @@ async def record_vote(
     }
     if comment and comment.strip():
         data["comment"] = check_text("comment", comment, maximum=MAX_COMMENT)
-    facts.record(session, "kb.vote", data=data)
+    facts.record(session, "kb.vote", data=data, at=at)
 
 
 async def record_search(
@@ -280,6 +286,7 @@ async def record_search(
     results: int,
     visitor: str | None = None,
     help_session: str | None = None,
+    at: datetime | None = None,
 ) -> None:
     """A search a customer settled on (the help centre reports the query the customer stopped
     typing at or submitted, not every keystroke)."""
@@ -291,6 +298,7 @@ async def record_search(
     facts.record(
         session,
         "kb.search",
+        at=at,
         data={
             "query": check_text("q", query, maximum=MAX_QUERY_KEPT),
             "language": check_language("lang", language),
