@@ -1,20 +1,24 @@
 """A chat passed between agents in real browsers (Debian's Chromium via Playwright): the widget
 on a shop of another origin, two agents' consoles in their own contexts. The visitor sees the
 agent's picture (or initials), read receipts go both ways, and the first agent hands the chat
-to a team whose member takes it; files go both ways and download."""
+to a team whose member takes it; files go both ways and download; when the chat ends the
+visitor rates it in the widget (the ticket's CSAT survey)."""
 
 from __future__ import annotations
 
 from playwright.async_api import Browser, expect
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from madad.activity.models import Activity
 from madad.auth import service as auth
 from madad.auth.models import Role
 from madad.auth.permissions import SYSTEM
 from madad.config import Settings
 from madad.db import Database
+from madad.surveys.models import Survey
 from tests.conftest import make_person
 from tests.console.conftest import PASSWORD
 from tests.e2e.test_chat_browser import new_inbox, shop, sign_in
@@ -147,3 +151,68 @@ async def test_pictures_receipts_and_a_transfer_to_a_team(
                 await ctx.close()
     assert v_watch.errors == [] and v_watch.dialogs == [], v_watch.errors
     assert a_watch.errors == [] and b_watch.errors == [], (a_watch.errors, b_watch.errors)
+
+
+async def test_the_visitor_rates_the_chat_when_the_agent_ends_it(
+    settings: Settings, db: Database, browser: Browser
+) -> None:
+    admin = await make_person(db, role=Role.admin)
+    ayesha = await make_person(db, role=Role.agent, name="Ayesha Agent", password=PASSWORD)
+    with spawn_server(settings_env(settings)) as base:
+        inbox = new_inbox(base, admin)
+        async with serve_app(shop(base, inbox["key"])) as shop_url:
+            a_ctx = await browser.new_context()
+            a_page, a_watch = await sign_in(a_ctx, base, ayesha)
+            await go_online(a_page)
+            v_ctx = await browser.new_context(locale="ur-PK")
+            visitor = await v_ctx.new_page()
+            v_watch = Watch(visitor)
+            await visitor.goto(shop_url + "/")
+            await expect(visitor.locator("#madad-chat")).to_have_attribute("data-ready", "1")
+            await visitor.get_by_role("button", name="Chat with us").click()
+            await visitor.get_by_label("Your question").fill("Is my order on its way?")
+            await visitor.get_by_role("button", name="Start chat").click()
+            await a_page.get_by_role("button", name="Accept chat with Visitor").click()
+            await a_page.get_by_label("Reply to the visitor").fill("Yes, it ships today.")
+            await a_page.get_by_role("button", name="Send", exact=True).click()
+            await expect(visitor.get_by_role("log")).to_contain_text("Yes, it ships today.")
+            await a_page.get_by_role("button", name="End chat").click()
+
+            rate = visitor.get_by_role("group", name="How satisfied are you with this chat?")
+            await expect(rate).to_be_visible()
+            await visitor.get_by_role("button", name="Send rating").click()
+            await expect(visitor.get_by_role("alert")).to_have_text("Choose a rating from 1 to 5.")
+            # From the keyboard: the radio group, then the comment.
+            await rate.get_by_role("radio", name="3 · Neutral").focus()
+            await visitor.keyboard.press("ArrowDown")
+            await expect(rate.get_by_role("radio", name="4 · Satisfied")).to_be_checked()
+            await visitor.get_by_label("Anything you would like to add? (optional)").fill(
+                "Fast <script>alert(1)</script>"
+            )
+            await visitor.screenshot(path=str(ARTIFACTS / "chat-widget-rating-form.png"))
+            await visitor.get_by_role("button", name="Send rating").click()
+            await expect(visitor.locator(".rated")).to_have_text("Thank you for your rating.")
+            await expect(rate).to_be_hidden()
+            await visitor.screenshot(path=str(ARTIFACTS / "chat-widget-rating.png"))
+            # A reload shows the thanks, not the form again.
+            await visitor.reload()
+            await expect(visitor.locator(".rated")).to_have_text("Thank you for your rating.")
+            for ctx in (a_ctx, v_ctx):
+                await ctx.close()
+    async with db.session(write=False) as session:
+        survey = (await session.scalars(select(Survey))).one()
+        kinds = list(
+            await session.scalars(
+                select(Activity.kind)
+                .where(Activity.kind.startswith("survey."))
+                .order_by(Activity.id)
+            )
+        )
+    assert (survey.score, survey.comment, survey.via) == (
+        4.0,
+        "Fast <script>alert(1)</script>",
+        "chat",
+    )
+    assert kinds == ["survey.sent", "survey.opened", "survey.answered"]
+    assert v_watch.errors == [] and v_watch.dialogs == [], v_watch.errors
+    assert a_watch.errors == [], a_watch.errors

@@ -110,15 +110,46 @@ async def open_csat(
 ) -> Survey | None:
     """The CSAT survey of a solved ticket, unless it has one already, is no longer solved, has
     no customer, or the customer was surveyed within the quiet period."""
+    return await _open_ticket_csat(session, ticket_id, at=at, via=None, solved_only=True)
+
+
+async def open_inline_csat(
+    session: AsyncSession, ticket_id: int, *, via: str, at: datetime | None = None
+) -> Survey | None:
+    """The ticket's CSAT survey asked where the conversation happened (`via`: "chat", the
+    widget's rating when a chat ends), whether or not the ticket is solved — the same one
+    survey per ticket and quiet period per contact as by email; no effort question."""
+    return await _open_ticket_csat(session, ticket_id, at=at, via=via, solved_only=False)
+
+
+async def ticket_csat(session: AsyncSession, ticket_id: int) -> Survey | None:
+    """The ticket's one CSAT survey, if it has been asked."""
+    return await session.scalar(
+        select(Survey).where(Survey.ticket_id == ticket_id, Survey.kind == "csat")
+    )
+
+
+async def _open_ticket_csat(
+    session: AsyncSession,
+    ticket_id: int,
+    *,
+    at: datetime | None,
+    via: str | None,
+    solved_only: bool,
+) -> Survey | None:
     settings = settings_of(session)
     now = at or utcnow()
     ticket = await session.get(Ticket, ticket_id)
-    if ticket is None or ticket.status not in SOLVED or ticket.contact_id is None:
+    if ticket is None or ticket.contact_id is None:
+        return None
+    if solved_only and ticket.status not in SOLVED:
         return None
     if ticket.merged_into_id is not None:
         return None
-    if ticket.solved_at is not None and now - ticket.solved_at > timedelta(
-        days=settings.survey_expiry_days
+    if (
+        solved_only
+        and ticket.solved_at is not None
+        and now - ticket.solved_at > timedelta(days=settings.survey_expiry_days)
     ):
         return None  # a solve long ago (a backlog of jobs, an import): too late to ask
     existing = await session.scalar(
@@ -139,8 +170,8 @@ async def open_csat(
         agent_id=ticket.assignee_id,
         team_id=ticket.team_id,
         channel=ticket.channel,
-        via="email" if ticket.channel == "email" else "link",
-        ask_ces=settings.survey_ces,
+        via=via or ("email" if ticket.channel == "email" else "link"),
+        ask_ces=settings.survey_ces if via is None else False,
     )
 
 

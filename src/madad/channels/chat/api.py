@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -38,10 +38,17 @@ Manager = Annotated[Actor, Depends(require(Scope.channels_manage))]
 # --- the widget script -------------------------------------------------------------------------
 
 
-def widget_strings() -> dict[str, str]:
+def widget_strings() -> dict[str, Any]:
     """The widget's words in the current language (the script carries English and Urdu)."""
     _ = i18n.gettext
     return {
+        "scale": [
+            _("Very dissatisfied"),
+            _("Dissatisfied"),
+            _("Neutral"),
+            _("Satisfied"),
+            _("Very satisfied"),
+        ],
         "title": _("Chat with us"),
         "close": _("Close chat"),
         "intro": _("Tell us who you are (optional) and ask your question."),
@@ -95,6 +102,11 @@ def widget_strings() -> dict[str, str]:
         "sending_file": _("Sending %(name)s…"),
         "too_big": _("This file is too big (at most %(max)s)."),
         "bad_file": _("Send a picture (PNG, JPEG, GIF or WebP), a PDF or a text file."),
+        "rate_title": _("How satisfied are you with this chat?"),
+        "rate_comment": _("Anything you would like to add? (optional)"),
+        "rate_send": _("Send rating"),
+        "rated": _("Thank you for your rating."),
+        "choose": _("Choose a rating from 1 to 5."),
     }
 
 

@@ -23,6 +23,7 @@ from madad import jobs
 from madad.activity import service as facts
 from madad.auth.models import TeamMember
 from madad.auth.permissions import Actor, Scope
+from madad.channels.chat import rating
 from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
 from madad.db import after_commit, utcnow
 from madad.dialects import lock_keys
@@ -397,6 +398,7 @@ async def close(
         return  # someone else changed it first (an accept, say); nothing to record
     if answered:
         fact(session, "live.ended", chat, queue, agent_id=chat.agent_id, at=at)
+        await rating.ask(session, chat, at=at)  # the widget shows the rating now
     else:
         fact(session, "live.abandoned", chat, queue, at=at)
     changed(session, chat)

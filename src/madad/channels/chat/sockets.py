@@ -12,7 +12,8 @@ with an `error` frame (code `identity`) and the visitor is anonymous.
                      "avatar"?, "initials"?}   a public message of the chat (`url`: a signed
                      download path, a day long); `after=N` replays those after N
                     {"type": "state", "state": none|queued|active|ended|abandoned, "position",
-                     "wait_seconds", "agent", "avatar", "initials", "team", "seen", "upload"}
+                     "wait_seconds", "agent", "avatar", "initials", "team", "seen", "upload",
+                     "rating": null | {"score", "comment", "can_answer"}}
                      (`upload`: the token for POST /api/v1/chat/visitor/files; `team`: a
                      transfer sent the chat to that team; `seen`: an agent saw the visitor's
                      messages up to this id)
@@ -26,6 +27,8 @@ with an `error` frame (code `identity`) and the visitor is anonymous.
                      "article"?, "help_visitor"?}   (the help-centre article it started from)
                     {"type": "message", "id", "text"}   the id is the client's: stored once
                     {"type": "seen", "id"}   the visitor saw the agents' messages up to `id`
+                    {"type": "rating_shown"}   {"type": "rate", "score": 1-5, "comment"?}
+                    (the ended chat's rating: its CSAT survey, see rating.py)
                     {"type": "typing", "on": bool}   {"type": "leave"}   {"type": "ping"}
 
 The agents' socket is in `agent_sockets.py`.
@@ -45,7 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from madad.auth.models import Team, User
 from madad.bus import Subscription
 from madad.channels.chat import files as chat_files
-from madad.channels.chat import identity, inboxes, queue, service
+from madad.channels.chat import identity, inboxes, queue, rating, service
 from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
 from madad.channels.chat.waiting import shared
 from madad.channels.intake import IntakeBatcher
@@ -94,6 +97,7 @@ class _Visitor:
         self.identity: identity.Identity | None = None  # signed by the website
         self.agent_avatar: str | None = None
         self.team_name: str | None = None
+        self.rating: rating.Rating | None = None
         self.secret: str = ""  # the app's signing key (download links, upload tokens)
 
     def link(self, attachment_id: int) -> str:
@@ -149,6 +153,7 @@ class _Visitor:
                 self.chat = chat
                 if chat.agent_id is not None:
                     self.agent_name, self.agent_avatar = await _agent_face(session, chat.agent_id)
+                self.rating = await rating.rating_of(session, chat)
                 self.team_name = None
                 if chat.team_id is not None and chat.state == "queued":
                     team = await session.get(Team, chat.team_id)
@@ -185,6 +190,8 @@ class _Visitor:
                 "upload": chat_files.upload_token(self.secret, chat)
                 if chat.state in service.OPEN_STATES
                 else None,
+                # The ended chat's rating (the ticket's CSAT survey), if one was asked.
+                "rating": self.rating.as_frame() if self.rating else None,
             },
         )
 
@@ -260,6 +267,20 @@ class _Visitor:
                             "on": bool(frame.get("on")),
                         },
                     )
+            elif kind in ("rate", "rating_shown"):
+                if self.chat is None:
+                    raise NotFound("start a chat first")
+                async with self.db.session() as session:
+                    chat = await session.get(ChatSession, self.chat.id)
+                    assert chat is not None
+                    if kind == "rate":
+                        await rating.rate(
+                            session, chat, score=frame.get("score"), comment=frame.get("comment")
+                        )
+                    else:
+                        await rating.shown(session, chat)
+                if kind == "rate":
+                    await self.state()
             elif kind == "seen":
                 if self.chat is not None:
                     async with self.db.session() as session:

@@ -23,6 +23,7 @@
   var view = "chat"; // chat | callback | done
   var agentId = 0, seenSent = 0, seenBy = 0; // read receipts, both ways
   var uploadToken = null; // what lets this visitor send a file into the open chat
+  var rating = null, ratingShown = false; // the ended chat's rating
   var MIN = 60000;
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || "{}") || {}; } catch (e) { return {}; } }
@@ -64,7 +65,9 @@
     ".row{display:flex;gap:6px;justify-content:space-between}button.primary{background:#1f5aa6;color:#fff;border:0;border-radius:6px;padding:8px 14px;cursor:pointer}" +
     "button.plain{background:#fff;border:1px solid #8a94a3;border-radius:6px;padding:8px 12px;cursor:pointer}.err{color:#b3261e;font-size:13px;padding:0 12px}p{margin:0}" +
     ".face{display:inline-flex;align-items:center;justify-content:center;width:22px;height:22px;border-radius:50%;background:#1f5aa6;color:#fff;font-size:10px;margin-inline-end:6px;vertical-align:middle;object-fit:cover}" +
-    ".log .face{float:left}[dir=rtl] .log .face{float:right}.log li::after{content:'';display:block;clear:both}input[type=file]{border:0;padding:2px 0;font-size:13px}.log a.file{display:block;color:#1f5aa6;margin-top:4px}.seen{display:block;font-size:11px;color:#4a5563;text-align:end}:focus-visible{outline:3px solid #f0a500;outline-offset:2px}.typing{font-size:12px;color:#4a5563;padding:0 12px;min-height:1.3em}";
+    ".log .face{float:left}[dir=rtl] .log .face{float:right}.log li::after{content:'';display:block;clear:both}input[type=file]{border:0;padding:2px 0;font-size:13px}.log a.file{display:block;color:#1f5aa6;margin-top:4px}" +
+    "fieldset{border:0;margin:0;padding:0;display:grid;gap:4px}legend{font-weight:600;margin-bottom:4px}label.score{font-weight:400;display:flex;gap:6px;align-items:center}label.score input{width:auto}.rated{padding:8px 12px}" +
+    ".seen{display:block;font-size:11px;color:#4a5563;text-align:end}:focus-visible{outline:3px solid #f0a500;outline-offset:2px}.typing{font-size:12px;color:#4a5563;padding:0 12px;min-height:1.3em}";
 
   function styles() {
     try {
@@ -145,11 +148,25 @@
     row.appendChild(make("button", { type: "submit", "class": "primary" }, S.send));
     el.compose.appendChild(row);
 
+    // When a chat has ended: its rating (1-5 and a comment), the ticket's satisfaction survey.
+    el.rate = make("form", { "class": "rate", novalidate: "", hidden: "" });
+    var set = make("fieldset");
+    set.appendChild(make("legend", {}, S.rate_title));
+    S.scale.forEach(function (label, i) {
+      var row = make("label", { "class": "score" });
+      row.appendChild(make("input", { type: "radio", name: "score", value: String(i + 1) }));
+      row.appendChild(document.createTextNode(" " + (i + 1) + " · " + label));
+      set.appendChild(row);
+    });
+    el.rate.appendChild(set);
+    field(el.rate, "mc-rate-comment", S.rate_comment, make("textarea", { id: "mc-rate-comment", name: "comment", rows: "2", maxlength: "5000" }));
+    el.rate.appendChild(make("button", { type: "submit", "class": "primary" }, S.rate_send));
+    el.rated = make("p", { "class": "rated", role: "status", hidden: "" }, S.rated);
     el.again = make("form", { "class": "again", hidden: "" });
     el.again.appendChild(make("button", { type: "submit", "class": "primary" }, S.new_chat));
     el.cbOpen = make("button", { type: "button", "class": "plain", hidden: "" }, S.callback);
 
-    [el.pre, el.off, el.cb, el.done, el.compose, el.again, el.cbOpen].forEach(function (n) {
+    [el.pre, el.off, el.cb, el.done, el.compose, el.rate, el.rated, el.again, el.cbOpen].forEach(function (n) {
       n.mark = document.createComment("");
       el.panel.appendChild(n.mark);
     });
@@ -162,6 +179,13 @@
     el.pre.addEventListener("submit", function (e) { e.preventDefault(); start(); });
     el.off.addEventListener("submit", function (e) { e.preventDefault(); leaveMessage(); });
     el.cb.addEventListener("submit", function (e) { e.preventDefault(); requestCallback(); });
+    el.rate.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var picked = el.rate.querySelector("input[name=score]:checked");
+      if (!picked) { el.err.textContent = S.choose; el.rate.querySelector("input").focus(); return; }
+      el.err.textContent = "";
+      send({ type: "rate", score: +picked.value, comment: el.rate.querySelector("textarea").value });
+    });
     el.compose.addEventListener("submit", function (e) { e.preventDefault(); sendText(); });
     el.again.addEventListener("submit", function (e) { e.preventDefault(); show("none"); el.first.focus(); });
     el.leave.addEventListener("click", function () { send({ type: "leave" }); });
@@ -297,6 +321,7 @@
   }
   function show(s, info) {
     state = s;
+    if (s !== "ended") ratingShown = false;
     var text = "";
     if (s === "queued" && info) {
       text = (info.team ? t("transferred", { team: info.team }) + " " : "") + t("waiting", { position: info.position });
@@ -307,7 +332,7 @@
     el.status.textContent = text;
     if (s === "active" && info && info.agent) el.status.insertBefore(face(info), el.status.firstChild);
     if (info && info.seen) markSeen(info.seen);
-    if (info) uploadToken = info.upload || null;
+    if (info) { uploadToken = info.upload || null; rating = info.rating || null; }
     render();
   }
   // Which form the panel shows: the chat's (pre-chat, compose, new chat), the message form
@@ -325,6 +350,10 @@
     put(el.off, chat && idle && closed);
     put(el.compose, chat && (state === "queued" || state === "active"));
     put(el.again, chat && over);
+    var r = state === "ended" ? rating : null;
+    put(el.rate, chat && !!r && r.score == null && r.can_answer);
+    put(el.rated, chat && !!r && r.score != null);
+    if (!el.rate.hidden && !ratingShown) { ratingShown = true; send({ type: "rating_shown" }); }
     put(el.cb, view === "callback");
     put(el.done, view === "done");
     el.log.hidden = el.status.hidden = el.typing.hidden = !chat;
