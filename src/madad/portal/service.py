@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -254,8 +254,10 @@ def _text(value: str | None, field_name: str, maximum: int) -> str:
     return text
 
 
-async def _recent_messages(session: AsyncSession, customer: Customer) -> int:
-    since = utcnow() - timedelta(hours=1)
+async def _recent_messages(
+    session: AsyncSession, customer: Customer, now: datetime | None = None
+) -> int:
+    since = (now or utcnow()) - timedelta(hours=1)
     return (
         await session.scalar(
             select(func.count(Message.id)).where(
@@ -277,17 +279,19 @@ async def reply(
     form_id: str,
     language: str,
     store: FileStore | None = None,
+    at: datetime | None = None,
 ) -> Received:
     """The customer's reply to their own request: a customer message into the same ticket
     (a solved one reopens; a closed one gets a follow-up, as for an email). A reply to a
-    request merged meanwhile goes to the request it was merged into."""
+    request merged meanwhile goes to the request it was merged into. `at` dates it (the demo's
+    history); the portal's pages leave it out."""
     ticket = await _ticket(session, customer, ticket_id, follow=True)
     if ticket.contact_id != customer.contact_id:
         raise Forbidden("only the person who opened this request can reply to it")
     body = _text(text, "text", MAX_TEXT)
     if not body and not attachments:
         raise Invalid("text", "write a reply first")
-    if await _recent_messages(session, customer) >= REPLIES_PER_HOUR:
+    if await _recent_messages(session, customer, at) >= REPLIES_PER_HOUR:
         raise TooManyRequests("too many messages in an hour; try again later")
     return await tickets.receive(
         session,
@@ -300,6 +304,7 @@ async def reply(
             thread_by_contact=False,
             attachments=tuple(attachments),
             meta={"portal": {"language": language}},
+            received_at=at,
         ),
         store=store,
     )
@@ -319,11 +324,13 @@ async def open_request(
     form_id: str,
     language: str,
     store: FileStore | None = None,
+    at: datetime | None = None,
 ) -> Received:
     """A new request from the portal's form: a new ticket, whatever else is open. From a
     browser that visited the help centre (its visitor and visit ids come with the form) it
     records `kb.contact_started` for the knowledge-base report (deflection); started from an
-    article's "Contact us", it also names the article (custom field `kb_article_id`)."""
+    article's "Contact us", it also names the article (custom field `kb_article_id`). `at`
+    dates it (the demo's history); the portal's pages leave it out."""
     chosen = None
     if topic:
         chosen = await session.scalar(select(Topic).where(Topic.key == topic[:48]))
@@ -337,7 +344,7 @@ async def open_request(
     body = _text(description, "description", MAX_TEXT)
     if not body:
         raise Invalid("description", "describe what you need")
-    since = utcnow() - timedelta(hours=1)
+    since = (at or utcnow()) - timedelta(hours=1)
     opened = await session.scalar(
         select(func.count(Ticket.id)).where(
             Ticket.contact_id == customer.contact_id,
@@ -362,6 +369,7 @@ async def open_request(
             tags=(f"topic:{chosen.key}",) if chosen else (),
             custom_fields=custom,
             meta={"portal": {"language": language}},
+            received_at=at,
         ),
         store=store,
     )
@@ -378,6 +386,7 @@ async def open_request(
             article_id=article.id if article else None,
             visitor=visitor,
             help_session=help_session,
+            at=at,
         )
     return received
 
