@@ -52,6 +52,7 @@ app.command("smtp")(email_commands.smtp)
 app.add_typer(phone_commands.import_app, name="import")
 
 app.command("demo")(demo_command.demo)
+app.command("demo-link")(demo_command.demo_link)
 app.add_typer(metrics_commands.metrics_app, name="metrics")
 app.add_typer(metrics_commands.report_app, name="report")
 app.command("staffing")(staffing_command)

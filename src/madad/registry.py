@@ -28,6 +28,7 @@ from madad.channels.phone import callbacks_api, callbacks_views
 from madad.contacts import api as contacts_api
 from madad.contacts import organisation_views
 from madad.contacts import views as contacts_views
+from madad.demo import views as demo_views
 from madad.kb import api as kb_api
 from madad.kb import help as kb_help
 from madad.kb import views as kb_views
@@ -90,6 +91,7 @@ ROUTERS: list[APIRouter] = [
     metrics_kb_views.router,
     surveys_views.router,
     portal_admin_views.router,
+    demo_views.router,  # /demo/shop, only on a database that holds the demo
 ]
 
 # Modules imported for what they register (jobs, periodic jobs, fact consumers).

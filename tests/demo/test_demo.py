@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,16 +27,8 @@ from madad.metrics import definitions as d
 from madad.tickets.models import Message, Ticket
 from tests.servers import ROOT, free_port
 
-# Every kind of fact the live services write (tickets, messages, contacts, organisations).
+# Every kind of fact the live services write (tickets, messages, contacts, organisations…).
 LIVE_KINDS = {
-    "kb.view",
-    "kb.read",
-    "kb.vote",
-    "kb.search",
-    "kb.contact_started",
-    "kb.bot_offered",
-    "kb.bot_resolved",
-    "kb.bot_handoff",
     "ticket.created",
     "message.received",
     "message.sent",
@@ -61,6 +54,17 @@ LIVE_KINDS = {
     "organisation.churned",
     "survey.sent",
     "survey.answered",
+    # The help centre, the answer bot and callbacks (kb.reading, kb.bot, phone.callbacks).
+    "kb.view",
+    "kb.read",
+    "kb.vote",
+    "kb.search",
+    "kb.contact_started",
+    "kb.bot_offered",
+    "kb.bot_resolved",
+    "kb.bot_handoff",
+    "live.callback_requested",
+    "live.callback_done",
 }
 
 
@@ -86,7 +90,8 @@ async def test_the_demo_is_a_consistent_history_written_as_live_facts(
 ) -> None:
     before = utcnow()
     summary = await small_demo(db, settings)
-    assert await scalar(db, select(func.count(Ticket.id))) == summary.tickets == 240  # type: ignore[attr-defined]
+    tickets = 240 + summary.callbacks  # type: ignore[attr-defined]
+    assert await scalar(db, select(func.count(Ticket.id))) == summary.tickets == tickets  # type: ignore[attr-defined]
     assert await scalar(db, select(func.count(Contact.id))) == 120
     assert await scalar(db, select(func.count(Organisation.id))) == 15
     assert await scalar(db, select(func.count(User.id))) == 13
@@ -181,12 +186,17 @@ def test_madad_demo_and_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> Non
         "MADAD_DATA_DIR": str(tmp_path / "data"),
         "MADAD_SECRET_KEY": "test-secret-key-not-for-production",
         "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "COLUMNS": "200",
     }
     first = run_cli(env, "demo", "--tickets", "60", "--contacts", "40", "--organisations", "5")
     assert first.returncode == 0, first.stderr
     assert f"ayesha@{DOMAIN}" in first.stdout and PASSWORD in first.stdout
     again = run_cli(env, "demo", "--tickets", "60")
     assert again.returncode == 1 and "already holds the demo" in again.stderr
+    link = run_cli(env, "demo-link", "--language", "ur")
+    assert link.returncode == 0, link.stderr
+    assert re.search(r"/portal/ur/sign-in/[\w.-]+", link.stdout)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "madad", "serve", "--demo", "--port", str(port)],
@@ -196,7 +206,13 @@ def test_madad_demo_and_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> Non
         stderr=subprocess.STDOUT,
         text=True,
     )
+    printed = []
     try:
+        assert server.stdout is not None
+        for line in server.stdout:  # what it prints before it serves
+            printed.append(line)
+            if "Madad is serving" in line:
+                break
         base = f"http://127.0.0.1:{port}"
         for _ in range(150):
             try:
@@ -204,15 +220,26 @@ def test_madad_demo_and_serve_demo_on_a_fresh_sqlite_file(tmp_path: Path) -> Non
                     break
             except httpx.HTTPError:
                 pass
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-
+            assert server.poll() is None, "".join(printed)
             time.sleep(0.2)
+        tour = "".join(printed)
+        assert "already here" in tour
+        for path in ("/inbox", "/help", "/help/ur", "/demo/shop", "/portal", "/reports",
+                     "/reports/staffing", "/wallboard"):  # fmt: skip
+            assert f"{base}{path}\n" in tour, path
         with httpx.Client(base_url=base, follow_redirects=False) as client:
             r = client.post("/login", data={"email": f"ayesha@{DOMAIN}", "password": PASSWORD})
             assert r.status_code == 303
             page = client.get("/inbox?view=all", headers={"accept": "text/html"})
             assert page.status_code == 200 and 'class="ticket-row' in page.text
+            assert client.get("/demo/shop").status_code == 200
+        # The printed sign-in link opens the customer portal (no mailbox needed).
+        [token] = re.findall(rf"{base}/portal/sign-in/([\w.-]+)", tour)
+        with httpx.Client(base_url=base, follow_redirects=False) as customer:
+            r = customer.post(f"/portal/sign-in/{token}", headers={"origin": base})
+            assert r.status_code == 303, r.text
+            requests = customer.get("/portal")
+            assert requests.status_code == 200
     finally:
         server.terminate()
         server.wait(timeout=15)
-    assert "already here" in (server.stdout.read() if server.stdout else "")

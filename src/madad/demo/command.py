@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ from madad.bus import MemoryBus
 from madad.config import Settings, get_settings
 from madad.db import Database
 from madad.demo.desk import PASSWORD, AlreadySeeded, Summary, build_demo, has_demo
+from madad.demo.signin import NotADemoCustomer, PortalLink, portal_link
 from madad.files import FileStore
 from madad.metrics import rollups
 
@@ -61,17 +63,79 @@ async def _seeded(settings: Settings) -> bool:
         await db.dispose()
 
 
+PAGES = [
+    ("Agent console: the inbox (email, chat, phone, portal, API)", "/inbox"),
+    ("Live chats (set yourself available to take chats)", "/chats"),
+    ("Callbacks customers asked for", "/callbacks"),
+    ("Help centre", "/help"),
+    ("Help centre in Urdu", "/help/ur"),
+    ("Demo shop with the chat widget (open it in another browser)", "/demo/shop"),
+    ("Demo shop in Urdu", "/demo/shop/ur"),
+    ("Customer portal (sign-in link below)", "/portal"),
+    ("Reports: KPIs with charts", "/reports"),
+    ("Knowledge-base report", "/reports/knowledge-base"),
+    ("Staffing planner", "/reports/staffing"),
+    ("Wallboard", "/wallboard"),
+    ("Live queues and their hours", "/admin/live-queues"),
+]
+
+
+def _url(settings: Settings, host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return (settings.base_url or f"http://{shown}:{port}").rstrip("/")
+
+
 def print_logins(summary: Summary, settings: Settings, host: str, port: int) -> None:
-    url = settings.base_url or f"http://{host}:{port}"
     table = Table("name", "email", "role", title=f"Demo logins (password: {PASSWORD})")
     for name, email, role in summary.users:
         table.add_row(name, email, role)
     out.print(table)
+    read = summary.help_centre
     out.print(
         f"{summary.organisations} organisations, {summary.contacts} contacts, "
-        f"{summary.tickets} tickets, {summary.messages} messages in {summary.seconds:.1f} s"
+        f"{summary.tickets} tickets, {summary.messages} messages; {summary.articles} articles "
+        f"({summary.articles_ur} also in Urdu, {summary.internal_articles} for agents only), "
+        f"{read.get('views', 0)} article views, {read.get('searches', 0)} searches, "
+        f"{read.get('bot offers', 0)} answer-bot offers, {summary.callbacks} callbacks "
+        f"in {summary.seconds:.1f} s"
     )
-    out.print(f"Open {url}/login and sign in as any of them.")
+
+
+def print_tour(settings: Settings, host: str, port: int, links: list[PortalLink]) -> None:
+    """Where everything is, who to sign in as, and how to get into the customer portal."""
+    url = _url(settings, host, port)
+    out.print("[bold]The demo desk[/bold]")
+    for what, path in PAGES:
+        out.print(f"  {what}: {url}{path}", soft_wrap=True)
+    out.print(
+        f"Staff: sign in at {url}/login as nadia@ (owner), kamran@ (admin), zainab@ "
+        f"(supervisor) or an agent such as ayesha@ — all @demo.madad.example, password "
+        f"{PASSWORD}. To chat: open the demo shop in one browser (or a private window), "
+        f"sign in as an agent in another, open /chats and make yourself available."
+    )
+    if links:
+        out.print(
+            "Customer portal: the portal signs customers in with a link sent by email, and "
+            "the demo has no mailbox, so here are links for two demo customers (each works "
+            "once, for 30 minutes; `madad demo-link` prints a fresh one):"
+        )
+        for link in links:
+            out.print(
+                f"  {link.name} <{link.email}>, {link.requests} requests: {link.url}",
+                soft_wrap=True,
+            )
+
+
+async def _links(settings: Settings, origin: str) -> list[PortalLink]:
+    db = Database(settings, bus=MemoryBus())
+    links = []
+    try:
+        for language in ("en", "ur"):
+            with contextlib.suppress(NotADemoCustomer):  # a tiny demo may have none in Urdu
+                links.append(await portal_link(db, origin, language=language))
+    finally:
+        await db.dispose()
+    return links
 
 
 def seed_if_empty(settings: Settings, host: str, port: int) -> None:
@@ -79,9 +143,10 @@ def seed_if_empty(settings: Settings, host: str, port: int) -> None:
     migrate.upgrade(settings)
     if asyncio.run(_seeded(settings)):
         out.print(f"The demo is already here (password for every demo login: {PASSWORD}).")
-        return
-    summary = asyncio.run(_seed(settings))
-    print_logins(summary, settings, host, port)
+    else:
+        summary = asyncio.run(_seed(settings))
+        print_logins(summary, settings, host, port)
+    print_tour(settings, host, port, asyncio.run(_links(settings, _url(settings, host, port))))
 
 
 def demo(
@@ -109,3 +174,36 @@ def demo(
         err.print(f"[red]{exc}[/red]; use a fresh database (MADAD_DATABASE_URL) for another.")
         raise typer.Exit(1) from exc
     print_logins(summary, settings, settings.host, settings.port)
+    print_tour(settings, settings.host, settings.port, [])
+
+
+def demo_link(
+    email: Annotated[
+        str | None, typer.Option(help="a demo customer's email (default: one with requests)")
+    ] = None,
+    language: Annotated[str, typer.Option(help="en or ur: the portal's language")] = "en",
+) -> None:
+    """Print a sign-in link to the customer portal for a demo customer (the demo sends no email)."""
+    settings = get_settings()
+    if language not in ("en", "ur"):
+        err.print("[red]--language is en or ur[/red]")
+        raise typer.Exit(2)
+
+    async def run() -> PortalLink:
+        db = Database(settings, bus=MemoryBus())
+        try:
+            if not await has_demo(db):
+                raise NotADemoCustomer("this database holds no demo")
+            return await portal_link(
+                db, _url(settings, settings.host, settings.port), email=email, language=language
+            )
+        finally:
+            await db.dispose()
+
+    try:
+        link = asyncio.run(run())
+    except NotADemoCustomer as exc:
+        err.print(f"[red]No sign-in link: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    out.print(f"{link.name} <{link.email}> (works once, for 30 minutes):")
+    out.print(link.url, soft_wrap=True)

@@ -163,6 +163,7 @@ class Topic:
     reply: str
     follow_up: str
     closing: str
+    article: str  # the help-centre article that answers it (articles.PIECES)
     urdu: bool = False
 
 
@@ -177,6 +178,7 @@ TOPICS = [
         "your billing contact; you'll also find it under Billing → Invoices now.",
         "Got it, thank you! Could you also add our VAT number to it?",
         "Done — the invoice now shows your VAT number. Anything else I can help with?",
+        "find-your-invoices",
     ),
     Topic(
         "Billing",
@@ -188,6 +190,7 @@ TOPICS = [
         "banks usually show the refund within 3–5 working days.",
         "Thanks. How will I know the refund went through?",
         "You'll get an email receipt for the refund today, and the statement will show it soon.",
+        "duplicate-charge",
     ),
     Topic(
         "Billing",
@@ -199,6 +202,7 @@ TOPICS = [
         "The new seats are available right away.",
         "Perfect. Will the next invoice show the new total?",
         "Yes, from the next cycle the invoice shows the full new seat count.",
+        "add-seats",
     ),
     Topic(
         "Technical",
@@ -211,6 +215,7 @@ TOPICS = [
         "Still not working, same message.",
         "Thanks for trying. I found an old SSO rule on your account and removed it — you should "
         "be able to sign in now.",
+        "invalid-credentials",
     ),
     Topic(
         "Technical",
@@ -222,6 +227,7 @@ TOPICS = [
         "rolling out today. Meanwhile, exporting one month at a time works.",
         "OK, the monthly export works. Let me know when the fix is live.",
         "The fix is live now — full exports work again. Thanks for your patience!",
+        "csv-export-error",
     ),
     Topic(
         "Technical",
@@ -233,6 +239,7 @@ TOPICS = [
         "19:40. Could your team check the URL? Deliveries resume as soon as it answers 2xx.",
         "You're right, our deploy changed the path. Fixed now.",
         "I can see deliveries succeeding again, including the ones that were queued.",
+        "webhooks-stopped",
     ),
     Topic(
         "Technical",
@@ -243,6 +250,7 @@ TOPICS = [
         "for delivery tomorrow. I'm sorry about the delay.",
         "It still hasn't arrived.",
         "I've escalated it with the courier and arranged a replacement to ship today by express.",
+        "tracking-not-updating",
     ),
     Topic(
         "Technical",
@@ -254,6 +262,7 @@ TOPICS = [
         "update the app and try again?",
         "Updated, works now. Thanks!",
         "Glad to hear it! I'll close this ticket then.",
+        "app-crashes-photo-upload",
     ),
     Topic(
         "Billing",
@@ -265,6 +274,7 @@ TOPICS = [
         "غلطی سے دو بار چارج ہوا تھا۔ اضافی رقم واپس کر دی گئی ہے۔",
         "شکریہ، رقم کب تک واپس آئے گی؟",
         "عام طور پر تین سے پانچ کاروباری دنوں میں رقم آپ کے اکاؤنٹ میں آ جاتی ہے۔",
+        "bill-higher-than-expected",
         urdu=True,
     ),
     Topic(
@@ -276,6 +286,7 @@ TOPICS = [
         "اسے کھول دیا ہے۔ براہ کرم دوبارہ کوشش کریں۔",
         "اب بھی وہی مسئلہ ہے۔",
         "میں نے آپ کے اکاؤنٹ کی پرانی سیٹنگ ٹھیک کر دی ہے، اب لاگ اِن ہو جانا چاہیے۔",
+        "invalid-credentials",
         urdu=True,
     ),
     Topic(
@@ -286,8 +297,17 @@ TOPICS = [
         "{name}، میں نے کوریئر سے بات کی ہے، آپ کا پارسل کل تک پہنچ جائے گا۔ تاخیر پر معذرت۔",
         "پارسل ابھی تک نہیں آیا۔",
         "میں نے متبادل پارسل آج ہی ایکسپریس سروس سے روانہ کر دیا ہے۔",
+        "tracking-not-updating",
         urdu=True,
     ),
+]
+
+# The portal's topics for new requests: our key, English and Urdu titles.
+PORTAL_TOPICS = [
+    ("billing", "Billing and invoices", "بلنگ اور انوائس"),
+    ("orders", "Orders and delivery", "آرڈر اور ترسیل"),
+    ("sign-in", "Signing in", "لاگ اِن"),
+    ("technical", "Something is not working", "کچھ کام نہیں کر رہا"),
 ]
 
 AGENT_NOTES = [
