@@ -2,10 +2,12 @@
 on a shop of another origin, two agents' consoles in their own contexts. The visitor sees the
 agent's picture (or initials), read receipts go both ways, and the first agent hands the chat
 to a team whose member takes it; files go both ways and download; when the chat ends the
-visitor rates it in the widget (the ticket's CSAT survey)."""
+visitor rates it in the widget (the ticket's CSAT survey); the answer bot answers a first
+question before the queue and a person takes over with one click."""
 
 from __future__ import annotations
 
+import httpx
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 from starlette.requests import Request
@@ -24,6 +26,7 @@ from tests.console.conftest import PASSWORD
 from tests.e2e.test_chat_browser import new_inbox, shop, sign_in
 from tests.e2e.test_console_browser import ARTIFACTS, Watch
 from tests.e2e.test_console_browser import browser as browser  # the fixture
+from tests.kb.conftest import write
 from tests.servers import serve_app, settings_env, spawn_server
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 60
@@ -214,5 +217,73 @@ async def test_the_visitor_rates_the_chat_when_the_agent_ends_it(
         "chat",
     )
     assert kinds == ["survey.sent", "survey.opened", "survey.answered"]
+    assert v_watch.errors == [] and v_watch.dialogs == [], v_watch.errors
+    assert a_watch.errors == [], a_watch.errors
+
+
+async def test_the_answer_bot_answers_first_and_a_person_takes_over(
+    settings: Settings, db: Database, browser: Browser
+) -> None:
+    admin = await make_person(db, role=Role.admin)
+    ayesha = await make_person(db, role=Role.agent, name="Ayesha Agent", password=PASSWORD)
+    await write(db, "Reset your password", "Use the link on the sign-in page to get an email.")
+    await write(db, "Track your order", "Every order ships with a tracking number.")
+    with spawn_server(settings_env(settings)) as base:
+        inbox = new_inbox(base, admin)
+        r = httpx.patch(
+            f"{base}/api/v1/chat/inboxes/{inbox['id']}", json={"bot": True},
+            headers=admin.headers, timeout=10,
+        )  # fmt: skip
+        assert r.status_code == 200 and r.json()["bot"] is True
+        async with serve_app(shop(base, inbox["key"])) as shop_url:
+            a_ctx = await browser.new_context()
+            a_page, a_watch = await sign_in(a_ctx, base, ayesha)
+            await go_online(a_page)
+            v_ctx = await browser.new_context()
+            visitor = await v_ctx.new_page()
+            v_watch = Watch(visitor)
+            await visitor.goto(shop_url + "/")
+            await expect(visitor.locator("#madad-chat")).to_have_attribute("data-ready", "1")
+            await visitor.get_by_role("button", name="Chat with us").click()
+            await visitor.get_by_label("Your question").fill("How do I reset my password?")
+            await visitor.get_by_role("button", name="Start chat").click()
+            offer = visitor.locator("li.bot")
+            await expect(offer).to_contain_text("Answer bot")
+            await expect(offer).to_contain_text("These articles may answer your question:")
+            link = offer.get_by_role("link", name="Reset your password")
+            await expect(link).to_have_attribute(
+                "href", base + "/help/articles/reset-your-password"
+            )
+            human = visitor.get_by_role("button", name="Talk to a person")
+            await expect(human).to_be_visible()
+            # Nobody was offered anything yet: the bot has the chat.
+            await expect(a_page.locator("#waiting-list")).to_have_count(0)
+            await offer.get_by_role("button", name="That solved it").click()
+            await expect(visitor.locator(".status")).to_have_text(
+                "Glad that helped! You can still talk to a person."
+            )
+            await expect(offer.get_by_role("button", name="That solved it")).to_be_hidden()
+            await visitor.screenshot(path=str(ARTIFACTS / "chat-widget-bot.png"))
+            # Changed their mind: one click, the same conversation, in the queue.
+            await human.click()
+            await expect(visitor.locator(".status")).to_contain_text(
+                "You are number 1 in the queue."
+            )
+            await expect(a_page.locator("#waiting-list")).to_contain_text("Visitor")
+            await a_page.get_by_role("button", name="Accept chat with Visitor").click()
+            conversation = a_page.locator("#chat-log")
+            await expect(conversation).to_contain_text("How do I reset my password?")
+            await expect(conversation.locator("[data-bot-offer]")).to_contain_text(
+                "Reset your password"
+            )
+            await expect(conversation.locator("[data-bot-offer]")).to_contain_text(
+                "the visitor asked for a person"
+            )
+            await expect(visitor.locator(".status")).to_contain_text(
+                "You are chatting with Ayesha Agent."
+            )
+            await expect(visitor.get_by_role("log").locator("li.bot")).to_have_count(1)
+            for ctx in (a_ctx, v_ctx):
+                await ctx.close()
     assert v_watch.errors == [] and v_watch.dialogs == [], v_watch.errors
     assert a_watch.errors == [], a_watch.errors

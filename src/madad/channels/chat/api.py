@@ -107,6 +107,12 @@ def widget_strings() -> dict[str, Any]:
         "rate_send": _("Send rating"),
         "rated": _("Thank you for your rating."),
         "choose": _("Choose a rating from 1 to 5."),
+        "bot_name": _("Answer bot"),
+        "bot_looking": _("Looking for an article that answers your question…"),
+        "bot_intro": _("These articles may answer your question:"),
+        "bot_solved": _("That solved it"),
+        "human": _("Talk to a person"),
+        "bot_glad": _("Glad that helped! You can still talk to a person."),
     }
 
 
@@ -180,6 +186,9 @@ class InboxPatch(Strict):
     help_centre: bool | None = Field(
         default=None, description="show this inbox's widget in the help centre (at most one)"
     )
+    bot: bool | None = Field(
+        default=None, description="the answer bot offers articles for the first question"
+    )
 
 
 class InboxOut(BaseModel):
@@ -188,6 +197,7 @@ class InboxOut(BaseModel):
     name: str
     queue: str
     help_centre: bool
+    bot: bool
     identity_verification: bool = Field(
         description="the inbox has an identity secret: websites may sign who the visitor is"
     )
@@ -202,6 +212,7 @@ class InboxOut(BaseModel):
             name=inbox.name,
             queue=inbox.queue,
             help_centre=inbox.help_centre,
+            bot=inbox.bot,
             identity_verification=inbox.identity_nonce is not None,
             identity_rotated_at=inbox.identity_rotated_at,
             snippet=f'<script src="{base}/widget.js?inbox={inbox.key}" async></script>',
@@ -219,7 +230,13 @@ async def update_inbox(
     request: Request, inbox_id: PathId, body: InboxPatch, session: DB, actor: Manager
 ) -> InboxOut:
     inbox = await inboxes.update_inbox(
-        session, actor, inbox_id, name=body.name, queue=body.queue, help_centre=body.help_centre
+        session,
+        actor,
+        inbox_id,
+        name=body.name,
+        queue=body.queue,
+        help_centre=body.help_centre,
+        bot=body.bot,
     )
     return InboxOut.of(inbox, str(request.base_url).rstrip("/"))
 

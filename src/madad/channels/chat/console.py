@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from madad.auth.models import Team, User
 from madad.auth.permissions import Actor, Scope
 from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
-from madad.channels.chat.queue import OPEN_STATES
+from madad.channels.chat.queue import LIVE_STATES
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ async def console_lists(session: AsyncSession, actor: Actor) -> tuple[list[ChatR
         .join(ChatInbox, ChatInbox.id == ChatSession.inbox_id)
         .outerjoin(User, User.id == ChatSession.agent_id)
         .outerjoin(Team, Team.id == ChatSession.team_id)
-        .where(ChatSession.state.in_(OPEN_STATES))
+        .where(ChatSession.state.in_(LIVE_STATES))
         .order_by(ChatSession.queued_at, ChatSession.id)
         .limit(500)
     )

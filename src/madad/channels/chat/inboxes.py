@@ -41,6 +41,7 @@ async def create_inbox(
         name=_text(name, "name", 200),
         queue=_text(queue or "chat", "queue", 100),
         help_centre=False,
+        bot=False,
         created_at=utcnow(),
     )
     session.add(inbox)
@@ -85,9 +86,10 @@ async def update_inbox(
     name: str | None = None,
     queue: str | None = None,
     help_centre: bool | None = None,
+    bot: bool | None = None,
 ) -> ChatInbox:
-    """Rename, move to another queue, or make it the help centre's inbox (at most one is:
-    choosing one unchooses the other)."""
+    """Rename, move to another queue, make it the help centre's inbox (at most one is:
+    choosing one unchooses the other), or turn the answer bot on or off."""
     inbox = await inbox_by_id(session, actor, inbox_id)
     changes: dict[str, Any] = {}
     if name is not None:
@@ -103,6 +105,8 @@ async def update_inbox(
                 .execution_options(synchronize_session=False)
             )
         inbox.help_centre = changes["help_centre"] = help_centre
+    if bot is not None:
+        inbox.bot = changes["bot"] = bot
     await session.flush()
     auth.audit(session, actor, "chat_inbox.updated", "chat_inbox", inbox.id, changes)
     return inbox

@@ -7,6 +7,7 @@ messages (the record); the session holds the queue state the `live.*` facts desc
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +26,8 @@ class ChatInbox(Base):
     queue: Mapped[str] = mapped_column(String(100))
     # The inbox whose widget the help centre shows (at most one).
     help_centre: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The answer bot offers articles for a visitor's first question before the queue.
+    bot: Mapped[bool] = mapped_column(Boolean, default=False)
     # The identity secret is derived from the app's secret and this nonce (see identity.py);
     # None: the inbox verifies no identities. Rotating draws a new nonce.
     identity_nonce: Mapped[str | None] = mapped_column(String(64))
@@ -47,7 +50,8 @@ class ChatSession(Base):
     visitor_id: Mapped[str] = mapped_column(String(64))
     ticket_id: Mapped[int] = mapped_column(Integer)
     contact_id: Mapped[int] = mapped_column(Integer)
-    # queued → active → ended, or queued → abandoned (the visitor left before an answer).
+    # queued → active → ended, or queued → abandoned (the visitor left before an answer);
+    # with the answer bot, bot → queued (a person) or bot → ended (an article solved it).
     state: Mapped[str] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(200))
     # As typed (unverified) — or, with `user_id` set, the email the website signed.
@@ -71,6 +75,9 @@ class ChatSession(Base):
     # saw (message ids; messages up to them are seen).
     visitor_read_id: Mapped[int | None] = mapped_column(Integer)
     agent_read_id: Mapped[int | None] = mapped_column(Integer)
+    # What the answer bot offered: {"offer": token, "articles": [{"id", "title", "path"}],
+    # "outcome": null | "resolved" | "handoff"} (see answerbot.py).
+    bot_offer: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

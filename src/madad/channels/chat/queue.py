@@ -37,7 +37,8 @@ OFFER_SECONDS = 30.0  # an offer not accepted in this time moves on to the next 
 VISITOR_GRACE = timedelta(seconds=60)  # a queued visitor gone this long has abandoned
 RECENT_ANSWERS = 20  # the answers the expected wait is estimated from
 RECENT_WINDOW = timedelta(hours=4)
-OPEN_STATES = ("queued", "active")
+OPEN_STATES = ("bot", "queued", "active")  # "bot": with the answer bot, before the queue
+LIVE_STATES = ("queued", "active")  # in the queue or with an agent
 
 
 # --- announcements after commit ----------------------------------------------------------------
@@ -386,7 +387,7 @@ async def close(
         update(ChatSession)
         .where(ChatSession.id == chat.id, ChatSession.state == was)
         .values(
-            state="ended" if answered else "abandoned",
+            state="ended" if answered or was == "bot" else "abandoned",
             ended_at=at,
             offered_to=None,
             offered_at=None,
@@ -396,7 +397,9 @@ async def close(
     await session.refresh(chat)
     if closed.rowcount != 1:  # type: ignore[attr-defined]
         return  # someone else changed it first (an accept, say); nothing to record
-    if answered:
+    if was == "bot":  # it never reached the queue: not a live contact
+        pass
+    elif answered:
         fact(session, "live.ended", chat, queue, agent_id=chat.agent_id, at=at)
         await rating.ask(session, chat, at=at)  # the widget shows the rating now
     else:
@@ -405,12 +408,14 @@ async def close(
 
 
 async def abandon_gone(session: AsyncSession, *, at: datetime | None = None) -> int:
-    """Queued chats whose visitor has been away longer than VISITOR_GRACE are abandoned."""
+    """Queued chats whose visitor has been away longer than VISITOR_GRACE are abandoned (and
+    chats still with the answer bot end)."""
     now = at or utcnow()
     gone = list(
         await session.scalars(
             select(ChatSession).where(
-                ChatSession.state == "queued", ChatSession.visitor_seen_at < now - VISITOR_GRACE
+                ChatSession.state.in_(("queued", "bot")),
+                ChatSession.visitor_seen_at < now - VISITOR_GRACE,
             )
         )
     )

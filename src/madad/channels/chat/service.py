@@ -301,7 +301,8 @@ async def start_chat(
         visitor_id=visitor_id,
         ticket_id=received.ticket_id,
         contact_id=received.contact_id,
-        state="queued",
+        # With the answer bot the chat waits for its suggestions first (answerbot.py).
+        state="bot" if inbox.bot else "queued",
         name=name,
         email=email,
         language=language,
@@ -313,7 +314,8 @@ async def start_chat(
     )
     session.add(chat)
     await session.flush()
-    queue.fact(session, "live.offered", chat, inbox.queue, at=now)
+    if chat.state == "queued":  # with the bot, it is offered when the visitor asks for a person
+        queue.fact(session, "live.offered", chat, inbox.queue, at=now)
     if article_id is not None:
         facts.record(
             session,
@@ -423,7 +425,7 @@ async def visitor_seen(
         return
     await session.execute(
         update(ChatSession)
-        .where(ChatSession.id.in_(list(chat_ids)), ChatSession.state == "queued")
+        .where(ChatSession.id.in_(list(chat_ids)), ChatSession.state.in_(("queued", "bot")))
         .values(visitor_seen_at=at or utcnow())
     )
 

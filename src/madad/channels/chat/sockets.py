@@ -13,7 +13,9 @@ with an `error` frame (code `identity`) and the visitor is anonymous.
                      download path, a day long); `after=N` replays those after N
                     {"type": "state", "state": none|queued|active|ended|abandoned, "position",
                      "wait_seconds", "agent", "avatar", "initials", "team", "seen", "upload",
-                     "rating": null | {"score", "comment", "can_answer"}}
+                     "rating": null | {"score", "comment", "can_answer"},
+                     "bot": null | {"articles": [{"id", "title", "url"}], "outcome"}}
+                     (state `bot`: the answer bot has the chat before the queue)
                      (`upload`: the token for POST /api/v1/chat/visitor/files; `team`: a
                      transfer sent the chat to that team; `seen`: an agent saw the visitor's
                      messages up to this id)
@@ -27,6 +29,8 @@ with an `error` frame (code `identity`) and the visitor is anonymous.
                      "article"?, "help_visitor"?}   (the help-centre article it started from)
                     {"type": "message", "id", "text"}   the id is the client's: stored once
                     {"type": "seen", "id"}   the visitor saw the agents' messages up to `id`
+                    {"type": "human"}   talk to a person (out of the bot's hands, into the queue)
+                    {"type": "solved", "article"?}   an article the bot offered solved it
                     {"type": "rating_shown"}   {"type": "rate", "score": 1-5, "comment"?}
                     (the ended chat's rating: its CSAT survey, see rating.py)
                     {"type": "typing", "on": bool}   {"type": "leave"}   {"type": "ping"}
@@ -47,8 +51,8 @@ from sqlalchemy.exc import IntegrityError
 
 from madad.auth.models import Team, User
 from madad.bus import Subscription
+from madad.channels.chat import answerbot, identity, inboxes, queue, rating, service
 from madad.channels.chat import files as chat_files
-from madad.channels.chat import identity, inboxes, queue, rating, service
 from madad.channels.chat.models import ChatAgent, ChatInbox, ChatSession
 from madad.channels.chat.waiting import shared
 from madad.channels.intake import IntakeBatcher
@@ -98,6 +102,7 @@ class _Visitor:
         self.agent_avatar: str | None = None
         self.team_name: str | None = None
         self.rating: rating.Rating | None = None
+        self.bot_task: asyncio.Task[None] | None = None
         self.secret: str = ""  # the app's signing key (download links, upload tokens)
 
     def link(self, attachment_id: int) -> str:
@@ -192,6 +197,8 @@ class _Visitor:
                 else None,
                 # The ended chat's rating (the ticket's CSAT survey), if one was asked.
                 "rating": self.rating.as_frame() if self.rating else None,
+                # What the answer bot offered (its articles, and what came of it).
+                "bot": _bot_frame(chat),
             },
         )
 
@@ -267,6 +274,17 @@ class _Visitor:
                             "on": bool(frame.get("on")),
                         },
                     )
+            elif kind in ("human", "solved"):
+                if self.chat is None:
+                    raise NotFound("start a chat first")
+                async with self.db.session() as session:
+                    if kind == "human":
+                        await answerbot.to_queue(session, self.chat)
+                    else:
+                        await answerbot.solved(session, self.chat, article=frame.get("article"))
+                if kind == "human":
+                    async with self.db.session() as session:
+                        await queue.offer_waiting(session)
             elif kind in ("rate", "rating_shown"):
                 if self.chat is None:
                     raise NotFound("start a chat first")
@@ -322,6 +340,24 @@ class _Visitor:
             self.ws, {"type": "ack", "client_id": frame.get("id"), "id": received.message_id}
         )
         await self.follow(chat)
+        if chat.state == "bot" and chat.bot_offer is None and received.created:
+            # In the background, so that "Talk to a person" works while the bot looks.
+            self.bot_task = asyncio.get_running_loop().create_task(
+                self._bot_answers(chat, str(frame.get("text") or ""))
+            )
+
+    async def _bot_answers(self, chat: ChatSession, question: str) -> None:
+        try:
+            async with self.db.session(write=False) as session:
+                found = await answerbot.suggestions(session, chat, question)
+            async with self.db.session() as session:
+                await answerbot.first_answer(session, chat, found)
+            async with self.db.session() as session:
+                await queue.offer_waiting(session)  # with nothing to offer, it went to the queue
+        except Exception:
+            log.exception("chat answer bot failed")
+            async with self.db.session() as session:  # the visitor is not left with a bot
+                await answerbot.to_queue(session, chat)
 
     async def message(self, frame: dict[str, Any]) -> None:
         if self.chat is None:
@@ -359,6 +395,18 @@ class _Visitor:
                     at=inbound.received_at or utcnow(),
                 )
                 await send(self.ws, line.as_event(self.link))
+
+
+def _bot_frame(chat: ChatSession) -> dict[str, Any] | None:
+    offer = chat.bot_offer
+    if not offer:
+        return None
+    return {
+        "articles": [
+            {"id": a["id"], "title": a["title"], "url": a["path"]} for a in offer["articles"]
+        ],
+        "outcome": offer.get("outcome"),
+    }
 
 
 async def _agent_face(session: Any, user_id: int) -> tuple[str | None, str | None]:

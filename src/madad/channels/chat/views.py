@@ -63,6 +63,7 @@ async def _context(session: DB, who: SignedIn, selected: str | None) -> dict[str
             "active": i18n.gettext("Active"),
             "ended": i18n.gettext("Ended"),
             "abandoned": i18n.gettext("Left before an answer"),
+            "bot": i18n.gettext("With the answer bot"),
         },
         "statuses": {
             "online": i18n.gettext("Online"),

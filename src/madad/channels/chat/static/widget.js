@@ -24,6 +24,7 @@
   var agentId = 0, seenSent = 0, seenBy = 0; // read receipts, both ways
   var uploadToken = null; // what lets this visitor send a file into the open chat
   var rating = null, ratingShown = false; // the ended chat's rating
+  var bot = null; // what the answer bot offered
   var MIN = 60000;
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || "{}") || {}; } catch (e) { return {}; } }
@@ -67,7 +68,7 @@
     ".face{display:inline-flex;align-items:center;justify-content:center;width:22px;height:22px;border-radius:50%;background:#1f5aa6;color:#fff;font-size:10px;margin-inline-end:6px;vertical-align:middle;object-fit:cover}" +
     ".log .face{float:left}[dir=rtl] .log .face{float:right}.log li::after{content:'';display:block;clear:both}input[type=file]{border:0;padding:2px 0;font-size:13px}.log a.file{display:block;color:#1f5aa6;margin-top:4px}" +
     "fieldset{border:0;margin:0;padding:0;display:grid;gap:4px}legend{font-weight:600;margin-bottom:4px}label.score{font-weight:400;display:flex;gap:6px;align-items:center}label.score input{width:auto}.rated{padding:8px 12px}" +
-    ".seen{display:block;font-size:11px;color:#4a5563;text-align:end}:focus-visible{outline:3px solid #f0a500;outline-offset:2px}.typing{font-size:12px;color:#4a5563;padding:0 12px;min-height:1.3em}";
+    ".human{margin:6px 12px}.log li.bot{background:#fff7e6;border:1px solid #f0d9a8}.log li.bot ul{margin:4px 0;padding-inline-start:18px}.log li.bot li{margin:2px 0;padding:0;background:none;max-width:none}.seen{display:block;font-size:11px;color:#4a5563;text-align:end}:focus-visible{outline:3px solid #f0a500;outline-offset:2px}.typing{font-size:12px;color:#4a5563;padding:0 12px;min-height:1.3em}";
 
   function styles() {
     try {
@@ -165,8 +166,9 @@
     el.again = make("form", { "class": "again", hidden: "" });
     el.again.appendChild(make("button", { type: "submit", "class": "primary" }, S.new_chat));
     el.cbOpen = make("button", { type: "button", "class": "plain", hidden: "" }, S.callback);
+    el.human = make("button", { type: "button", "class": "plain human", hidden: "" }, S.human);
 
-    [el.pre, el.off, el.cb, el.done, el.compose, el.rate, el.rated, el.again, el.cbOpen].forEach(function (n) {
+    [el.human, el.pre, el.off, el.cb, el.done, el.compose, el.rate, el.rated, el.again, el.cbOpen].forEach(function (n) {
       n.mark = document.createComment("");
       el.panel.appendChild(n.mark);
     });
@@ -190,6 +192,7 @@
     el.again.addEventListener("submit", function (e) { e.preventDefault(); show("none"); el.first.focus(); });
     el.leave.addEventListener("click", function () { send({ type: "leave" }); });
     el.cbOpen.addEventListener("click", function () { openCallback(); });
+    el.human.addEventListener("click", function () { send({ type: "human" }); });
     el.cbBack.addEventListener("click", function () { setView("chat"); });
     el.doneBack.addEventListener("click", function () { setView("chat"); });
     [el.text, el.first].forEach(function (area) {
@@ -250,6 +253,29 @@
     queue({ type: "message", id: uid(), text: text }, text);
     el.text.value = "";
     el.text.focus();
+  }
+  // The answer bot's offer, as the bot's line in the log (never an agent's): its articles and,
+  // while it has the chat, "That solved it".
+  function drawBot() {
+    var li = el.log.querySelector("li.bot");
+    if (!bot) { if (li) li.parentNode.removeChild(li); return; }
+    if (!li) {
+      li = make("li", { "class": "bot" });
+      li.appendChild(make("span", { "class": "who" }, S.bot_name));
+      li.appendChild(document.createTextNode(S.bot_intro));
+      var list = li.appendChild(make("ul"));
+      bot.articles.forEach(function (a) {
+        var item = list.appendChild(make("li"));
+        item.appendChild(make("a", { href: C.base + a.url, target: "_blank", rel: "noopener" }, a.title));
+      });
+      var solved = li.appendChild(make("button", { type: "button", "class": "primary solved" }, S.bot_solved));
+      solved.addEventListener("click", function () { send({ type: "solved" }); });
+      var first = el.log.querySelector("li.visitor"); // it answered the first question
+      el.log.insertBefore(li, first ? first.nextSibling : null);
+      el.log.scrollTop = el.log.scrollHeight;
+    }
+    var btn = li.querySelector("button.solved");
+    if (btn) btn.hidden = !(state === "bot" && !bot.outcome);
   }
   function bytes(n) { return n < 1024 ? n + " B" : n < 1048576 ? Math.round(n / 1024) + " KB" : (n / 1048576).toFixed(1) + " MB"; }
   // A file goes over HTTP (multipart, no credentials) with the upload token the socket gave;
@@ -327,12 +353,13 @@
       text = (info.team ? t("transferred", { team: info.team }) + " " : "") + t("waiting", { position: info.position });
       if (info.wait_seconds != null) text += " " + (info.wait_seconds < 60 ? S.wait_soon : t("wait", { minutes: Math.round(info.wait_seconds / 60) }));
     } else if (s === "active" && info) text = t("connected", { name: info.agent || S.agent });
-    else if (s === "ended") text = S.ended;
+    else if (s === "bot") text = info && info.bot ? "" : S.bot_looking;
+    else if (s === "ended") text = info && info.bot && info.bot.outcome === "resolved" ? S.bot_glad : S.ended;
     else if (s === "abandoned") text = S.abandoned;
     el.status.textContent = text;
     if (s === "active" && info && info.agent) el.status.insertBefore(face(info), el.status.firstChild);
     if (info && info.seen) markSeen(info.seen);
-    if (info) { uploadToken = info.upload || null; rating = info.rating || null; }
+    if (info) { uploadToken = info.upload || null; rating = info.rating || null; bot = info.bot || null; drawBot(); }
     render();
   }
   // Which form the panel shows: the chat's (pre-chat, compose, new chat), the message form
@@ -348,7 +375,8 @@
     var over = state === "ended" || state === "abandoned";
     put(el.pre, chat && idle && !closed);
     put(el.off, chat && idle && closed);
-    put(el.compose, chat && (state === "queued" || state === "active"));
+    put(el.compose, chat && (state === "bot" || state === "queued" || state === "active"));
+    put(el.human, chat && (state === "bot" || (state === "ended" && !!bot && bot.outcome === "resolved")));
     put(el.again, chat && over);
     var r = state === "ended" ? rating : null;
     put(el.rate, chat && !!r && r.score == null && r.can_answer);
