@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import re
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -349,3 +352,29 @@ async def test_an_agent_who_picks_urdu_gets_a_right_to_left_page(agent_browser: 
         data={"language": "xx", "time_zone": "Mars/Base", "csrf_token": agent_browser.csrf},
     )
     assert bad.status_code == 422
+
+
+async def test_a_customers_file_downloads_from_the_ticket_page_with_the_agents_session(
+    agent_browser: Browser, integration: Person, client: httpx.AsyncClient
+) -> None:
+    """The ticket page links each file to /api/v1/attachments/{id}: a signed-in agent's click
+    sends the session cookie, no token — and gets the file; nobody else does."""
+    invoice = base64.b64encode(b"%PDF-1.4 the invoice").decode()
+    got = await post_inbound(
+        agent_browser.client,
+        integration,
+        "with-file",
+        attachments=[{"filename": "invoice.pdf", "content_type": "application/pdf",
+                      "data": invoice}],
+    )  # fmt: skip
+    page = await agent_browser.get(f"/tickets/{got['ticket_id']}")
+    link = re.search(r'href="(/api/v1/attachments/\d+)" download>invoice.pdf<', page.text)
+    assert link, page.text
+    r = await agent_browser.client.get(link.group(1))
+    assert r.status_code == 200 and r.content == b"%PDF-1.4 the invoice"
+    assert r.headers["content-disposition"].startswith("attachment")
+    # A session cookie reads; it does not write, and without one there is no file.
+    agent_browser.client.cookies.clear()
+    anonymous = await agent_browser.client.get(link.group(1))
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"].startswith("application/problem+json")

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from madad.auth import sessions
 from madad.auth.permissions import Actor, Scope
 from madad.kb import service
 from madad.kb.schemas import (
@@ -30,11 +29,11 @@ from madad.kb.service import Text
 from madad.kb.unpublish import unpublish
 from madad.web.deps import (
     DB,
-    SESSION_COOKIE,
     PathId,
     authenticate_token,
     bearer_token,
     require,
+    session_actor,
 )
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
@@ -45,17 +44,11 @@ Id = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 async def maybe_actor(request: Request) -> Actor | None:
     """The caller of a public route when they sent a token (a bad token is still a 401) or,
-    for a read, hold the console's session cookie (the agent's reply box searches this way;
-    SameSite cookies and no CORS keep other sites from reading as an agent)."""
+    for a read, hold the console's session cookie (the agent's reply box searches this way)."""
     token = bearer_token(request.headers.get("authorization"))
     if token is not None:
         return await authenticate_token(request.app.state.db, request.app.state.settings, token)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie or request.method != "GET":
-        return None
-    async with request.app.state.db.session(write=False) as session:
-        who = await sessions.signed_in(session, cookie)
-    return who.actor if who is not None else None
+    return await session_actor(request)
 
 
 Anyone = Annotated[Actor | None, Depends(maybe_actor)]

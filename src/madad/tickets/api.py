@@ -26,7 +26,7 @@ from madad.tickets.schemas import (
     TicketPatch,
     decode_attachments,
 )
-from madad.web.deps import DB, PathId, get_store, require
+from madad.web.deps import DB, PathId, get_store, require, require_reading
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
@@ -210,7 +210,14 @@ async def ticket_activity(
 
 
 @router.get("/attachments/{attachment_id}")
-async def download(attachment_id: PathId, session: DB, actor: Reader, store: Store) -> Response:
+async def download(
+    attachment_id: PathId,
+    session: DB,
+    actor: Annotated[Actor, Depends(require_reading(Scope.tickets_read))],
+    store: Store,
+) -> Response:
+    """A message's file, always as a download; for API tokens and for agents signed in to the
+    console (the ticket page links here)."""
     attachment = await queries.get_attachment(session, actor, attachment_id)
     data = store.get(attachment.sha256)
     # Always a download, never rendered by the browser in our origin.

@@ -113,13 +113,47 @@ async def websocket_actor(websocket: WebSocket) -> Actor:
     return who.actor
 
 
+async def session_actor(request: Request) -> Actor | None:
+    """The agent signed in to the console, for a read (GET/HEAD) that a page makes without a
+    token: a link to a file, an <img>, a fetch from a console script. The cookie is SameSite
+    and these routes send no CORS headers, so another site can neither send nor read them."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or request.method not in ("GET", "HEAD"):
+        return None
+    db: Database = request.app.state.db
+    async with db.session(write=False) as session:
+        who = await sessions.signed_in(session, cookie)
+    return who.actor if who is not None else None
+
+
+async def reading_actor(request: Request) -> Actor:
+    """An API token, or (for a read) the console's session cookie."""
+    if bearer_token(request.headers.get("authorization")) is not None:
+        return await current_actor(request)
+    actor = await session_actor(request)
+    if actor is None:
+        raise Unauthorized("this needs an API token or a signed-in session")
+    return actor
+
+
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+ReadingActor = Annotated[Actor, Depends(reading_actor)]
 
 
 def require(scope: Scope) -> Callable[..., Actor]:
     """A dependency giving the caller, who must hold `scope`."""
 
     async def dependency(actor: CurrentActor) -> Actor:
+        actor.require(scope)
+        return actor
+
+    return dependency
+
+
+def require_reading(scope: Scope) -> Callable[..., Actor]:
+    """`require`, where the console's signed-in agents may also read with their cookie."""
+
+    async def dependency(actor: ReadingActor) -> Actor:
         actor.require(scope)
         return actor
 

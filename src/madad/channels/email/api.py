@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from madad.auth import sessions
 from madad.auth.permissions import Actor, Scope
 from madad.channels.email import service
 from madad.channels.email.ingest import Arrival, ingest
@@ -21,16 +20,9 @@ from madad.channels.email.schemas import (
     QuarantinedOut,
 )
 from madad.db import Database
-from madad.errors import Invalid, TooLarge, Unauthorized
+from madad.errors import Invalid, TooLarge
 from madad.files import FileStore, content_disposition
-from madad.web.deps import (
-    DB,
-    SESSION_COOKIE,
-    authenticate_token,
-    bearer_token,
-    get_store,
-    require,
-)
+from madad.web.deps import DB, get_store, reading_actor, require
 
 router = APIRouter(prefix="/api/v1", tags=["email"])
 
@@ -154,24 +146,7 @@ def image_type(data: bytes) -> str | None:
     return None
 
 
-async def viewer(request: Request) -> Actor:
-    """An API token, or the console's session cookie: an <img> in the console sends no token.
-    The cookie is SameSite, so another site's page cannot load these with it."""
-    db: Database = request.app.state.db
-    token = bearer_token(request.headers.get("authorization"))
-    if token is not None:
-        return await authenticate_token(db, request.app.state.settings, token)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        raise Unauthorized("this needs an API token or a signed-in session")
-    async with db.session(write=False) as session:
-        who = await sessions.signed_in(session, cookie)
-    if who is None:
-        raise Unauthorized("the session ended; sign in again")
-    return who.actor
-
-
-Viewer = Annotated[Actor, Depends(viewer)]
+Viewer = Annotated[Actor, Depends(reading_actor)]
 
 
 @router.get("/attachments/inline/{sha256}")
