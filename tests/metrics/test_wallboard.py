@@ -4,6 +4,7 @@ due today and overdue."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -34,21 +35,20 @@ async def test_the_wallboard_counts_what_is_happening(
 ) -> None:
     db: Database = app.state.db  # type: ignore[attr-defined]
     agent = await make_person(db, role=Role.agent, name="Ayesha <i>Agent</i>", password=PASSWORD)
+    # The page reads the real clock, so the contacts are placed just before it: all within the
+    # last 95 s, which stays inside today unless the test starts right after midnight UTC.
+    since_midnight = datetime.now(UTC) - datetime.now(UTC).replace(hour=0, minute=0, second=0)
+    if since_midnight < timedelta(minutes=2):
+        await asyncio.sleep((timedelta(minutes=2) - since_midnight).total_seconds())
     now = datetime.now(UTC).replace(microsecond=0)
-    if now.hour < 2:  # keep every contact on today's date
-        now = now.replace(hour=2)
     await live(db, 1, "offered", now - timedelta(seconds=95), "sales")  # waiting 95 s
-    await live(db, 2, "offered", now - timedelta(minutes=30), "sales")
-    await live(
-        db, 2, "answered", now - timedelta(minutes=30) + timedelta(seconds=10), "sales", agent.id
-    )
-    await live(db, 3, "offered", now - timedelta(minutes=20), "support")
-    await live(
-        db, 3, "answered", now - timedelta(minutes=20) + timedelta(seconds=50), "support", agent.id
-    )
-    await live(db, 3, "ended", now - timedelta(minutes=10), "support", agent.id)
-    await live(db, 4, "offered", now - timedelta(minutes=5), "support")
-    await live(db, 4, "abandoned", now - timedelta(minutes=5) + timedelta(seconds=30), "support")
+    await live(db, 2, "offered", now - timedelta(seconds=90), "sales")
+    await live(db, 2, "answered", now - timedelta(seconds=80), "sales", agent.id)
+    await live(db, 3, "offered", now - timedelta(seconds=85), "support")
+    await live(db, 3, "answered", now - timedelta(seconds=35), "support", agent.id)
+    await live(db, 3, "ended", now - timedelta(seconds=20), "support", agent.id)
+    await live(db, 4, "offered", now - timedelta(seconds=70), "support")
+    await live(db, 4, "abandoned", now - timedelta(seconds=40), "support")
     async with db.session(write=False) as session:
         b = await wallboard.board(session, now)
         sales = await wallboard.board(session, now, "sales")
