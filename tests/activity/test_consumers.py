@@ -110,3 +110,25 @@ async def test_a_long_transaction_in_another_database_holds_nothing_back(db: Dat
         await elsewhere.rollback()
     finally:
         await other.close()
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
+async def test_draining_names_the_transaction_that_holds_facts_back(db: Database) -> None:
+    """A drain that cannot catch up says who holds it back instead of returning as if done."""
+    url = db.settings.database_url.replace("+asyncpg", "")
+    holder = await asyncpg.connect(url, server_settings={"application_name": "long report"})
+    try:
+        open_tx = holder.transaction()
+        await open_tx.start()
+        pid = await holder.fetchval("SELECT pg_backend_pid()")
+        await holder.fetchval("SELECT pg_current_xact_id()")  # a transaction id, held open
+        async with db.session() as session:
+            facts.record(session, "test.after")  # committed, but after the holder began
+        with pytest.raises(facts.FactsHeldBack, match=rf"pid {pid} \(long report, idle in tr"):
+            await facts.drain_consumers(db, settle_seconds=0.3)
+        await open_tx.rollback()
+        seen.clear()
+        await facts.drain_consumers(db, settle_seconds=0.3)
+        assert "test.after" in [k for _, k in seen]
+    finally:
+        await holder.close()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.activity.models import Activity, FactCursor
@@ -388,11 +388,17 @@ async def run_consumers(db: Database, stop: asyncio.Event, *, poll_seconds: floa
                 pass
 
 
+class FactsHeldBack(RuntimeError):
+    """Facts stay unreadable because other transactions of the database are still running."""
+
+
 async def drain_consumers(db: Database, *, rounds: int = 100, settle_seconds: float = 10.0) -> int:
     """Run every consumer until caught up (tests, CLI); return facts read.
 
     On PostgreSQL, facts written by transactions that are still running elsewhere cannot be
-    read yet (consumers read in commit order); this waits up to `settle_seconds` for them.
+    read yet (consumers read in commit order); this waits up to `settle_seconds` for them and
+    then raises FactsHeldBack naming the sessions that hold them, rather than return as if the
+    consumers had caught up.
     """
     total = 0
     loop = asyncio.get_running_loop()
@@ -406,8 +412,13 @@ async def drain_consumers(db: Database, *, rounds: int = 100, settle_seconds: fl
         if read:
             done_rounds += 1
             continue
-        if loop.time() > deadline or not await _facts_not_yet_visible(db):
+        if not await _facts_not_yet_visible(db):
             break
+        if loop.time() > deadline:
+            raise FactsHeldBack(
+                f"facts are still held back after {settle_seconds:g} s by: "
+                + "; ".join(await _holders(db))
+            )
         await asyncio.sleep(0.05)
     return total
 
@@ -419,6 +430,24 @@ async def _facts_not_yet_visible(db: Database) -> bool:
             return False
         found = await session.scalar(select(Activity.id).where(Activity.txid >= horizon).limit(1))
         return found is not None
+
+
+async def _holders(db: Database) -> list[str]:
+    """The other sessions of this database with a transaction id (PostgreSQL), described."""
+    async with db.session(write=False) as session:
+        rows = await session.execute(_HOLDERS)
+        return [
+            f"pid {pid} ({app or 'no application name'}, {state}, transaction since {began},"
+            f" last statement {query[:200]!r})"
+            for pid, app, state, began, query in rows
+        ] or ["no session now (they have finished)"]
+
+
+_HOLDERS = text(
+    "SELECT pid, application_name, state, xact_start, query FROM pg_stat_activity"
+    " WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+    " ORDER BY xact_start"
+)
 
 
 async def consumer_positions(session: AsyncSession) -> list[FactCursor]:
