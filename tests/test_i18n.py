@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -15,6 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 METHODS = [("src/madad/**.py", "python"), ("src/madad/**/templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards() -> Iterator[None]:
+    """These tests switch the language of the test process's own context, which later tests
+    share: leave it as every other test expects."""
+    yield
+    i18n.activate(None)
 
 
 def source_messages() -> set[str | tuple[str, str]]:
