@@ -64,6 +64,7 @@ async def test_a_wrong_password_is_refused_and_guessing_is_throttled(
         assert "set-cookie" not in r.headers
     r = await client.post("/login", data={"email": person.email, "password": PASSWORD})
     assert r.status_code == 429 and "set-cookie" not in r.headers
+    assert 14 * 60 < int(r.headers["retry-after"]) <= 15 * 60  # when the first guess expires
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil"])

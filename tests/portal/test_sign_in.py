@@ -129,6 +129,7 @@ async def test_known_and_unknown_addresses_get_the_same_answer_and_the_same_limi
         r = await web.post("/portal/sign-in", data={"email": address}, headers=ORIGIN)
         limited.append((r.status_code, _answer(r.text, address)))
     assert limited[0] == limited[1] and limited[0][0] == 429
+    assert 0 < int(r.headers["retry-after"]) <= 60 * 60
 
     # Per client: twenty requests an hour from one address, whatever emails they name.
     async with client_of(portal_app) as same_client:
@@ -141,6 +142,7 @@ async def test_known_and_unknown_addresses_get_the_same_answer_and_the_same_limi
             "/portal/sign-in", data={"email": "one-more@example.com"}, headers=ORIGIN
         )
         assert r.status_code == 429 and "Wait an hour" in r.text
+        assert 59 * 60 < int(r.headers["retry-after"]) <= 60 * 60  # the first link of the hour
 
     # Text that is no address is a form error, and stores nothing.
     async with db.session(write=False) as session:

@@ -11,8 +11,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import ceil
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.auth import service as auth
@@ -42,16 +43,25 @@ def _digest(token: str) -> str:
 
 
 async def _check_throttle(session: AsyncSession, email: str) -> None:
-    since = utcnow() - FAILED_LOGIN_WINDOW
-    failures = await session.scalar(
-        select(func.count(AuditEntry.id)).where(
+    now = utcnow()
+    # The attempt is refused while the window holds FAILED_LOGINS_ALLOWED failures: it opens
+    # again when the oldest of the latest that many leaves the window.
+    oldest_counted = await session.scalar(
+        select(AuditEntry.at)
+        .where(
             AuditEntry.action == "login.failed",
             AuditEntry.target_id == email,
-            AuditEntry.at >= since,
+            AuditEntry.at >= now - FAILED_LOGIN_WINDOW,
         )
+        .order_by(AuditEntry.at.desc())
+        .offset(FAILED_LOGINS_ALLOWED - 1)
+        .limit(1)
     )
-    if (failures or 0) >= FAILED_LOGINS_ALLOWED:
-        raise TooManyRequests("too many failed sign-ins for this email; wait 15 minutes")
+    if oldest_counted is not None:
+        wait = (oldest_counted + FAILED_LOGIN_WINDOW - now).total_seconds()
+        raise TooManyRequests(
+            "too many failed sign-ins for this email; wait 15 minutes", retry_after=ceil(wait)
+        )
 
 
 async def sign_in(

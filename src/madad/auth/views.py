@@ -53,9 +53,11 @@ async def login(
         sessions.record_failed_sign_in(session, email)
         error = i18n.gettext("Wrong email or password.")
         return render(request, "login.html", {**context, "error": error}, status=401)
-    except TooManyRequests:
+    except TooManyRequests as refused:
         error = i18n.gettext("Too many failed attempts. Wait 15 minutes and try again.")
-        return render(request, "login.html", {**context, "error": error}, status=429)
+        page = render(request, "login.html", {**context, "error": error}, status=429)
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(response, token, secure=request.url.scheme == "https")
     return response

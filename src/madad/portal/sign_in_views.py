@@ -118,12 +118,14 @@ async def ask_for_link(
         return _sign_in_page(
             request, lang, next_path=next_path, email=email, error=error, status=422
         )
-    except TooManyRequests:
+    except TooManyRequests as refused:
         await session.rollback()
         error = _("Too many sign-in links were asked for. Wait an hour and try again.")
-        return _sign_in_page(
+        page = _sign_in_page(
             request, lang, next_path=next_path, email=email, error=error, status=429
         )
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     return _sign_in_page(request, lang, next_path=next_path, email=email, sent=True)
 
 
