@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -204,6 +205,10 @@ async def test_the_report_and_rebuild_commands(tmp_path: Path) -> None:
                 facts.record(session, f.kind, ticket_id=f.ticket_id, contact_id=f.contact_id,
                              agent_id=f.agent_id, team_id=f.team_id, channel=f.channel,
                              data=f.data, at=f.at)  # fmt: skip
+            for ticket in (1, 2):  # ticket 2's survey is answered in the stream, 1's never
+                facts.record(session, "survey.sent", ticket_id=ticket, contact_id=ticket,
+                             channel="chat", data={"survey_id": f"csat-{ticket}", "kind": "csat"},
+                             at=datetime(2026, 3, 2, 9, 20, tzinfo=UTC))  # fmt: skip
     finally:
         await db.dispose()
     r = madad(tmp_path, "metrics", "rebuild")
@@ -218,6 +223,7 @@ async def test_the_report_and_rebuild_commands(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout.startswith("group,")
     r = madad(tmp_path, "report", "kpis", "--from", "2026-03-02", "--to", "2026-03-09")
     assert r.returncode == 0 and "First response time" in r.stdout
+    assert "CSAT response rate" in r.stdout and "50.0% (1/2)" in r.stdout
     r = madad(tmp_path, "report", "tickets", "--from", "2026-03-02", "--to", "2026-03-09")
     assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 7
     for bad in (["--from", "yesterday"], ["--from", "2026-03-09", "--to", "2026-03-02"],

@@ -89,6 +89,12 @@ def _fmt(kpi: str, figure: dict[str, Any] | None) -> str:
     return f"{value:,.2f}" if isinstance(value, float) and not value.is_integer() else f"{value:,g}"
 
 
+def _rate(figure: dict[str, Any] | None) -> str:
+    if not figure or figure.get("value") is None:
+        return "–"
+    return f"{figure['value']:.1%} ({figure['numerator']:g}/{figure['denominator']:g})"
+
+
 def _dur(seconds: float | None) -> str:
     if seconds is None:
         return "–"
@@ -170,6 +176,14 @@ def kpis(
         pv = (prev.get(name) or {}).get("value")
         pshown = "–" if pv is None else (f"{pv:.0f}" if name == "nps" else f"{pv:.1%}")
         table.add_row(label, shown, *([pshown] if not groups else ["" for _ in groups]))
+    for name, label in (("responded:csat", "CSAT response rate"),
+                        ("responded:ces", "CES response rate"),
+                        ("nps_response", "NPS response rate")):  # fmt: skip
+        cells = [label, _rate(report["total"].get(name))]
+        if not groups:
+            cells.append(_rate(prev.get(name)))
+        cells += [_rate(g["kpis"].get(name)) for g in groups]
+        table.add_row(*cells)
     out.print(table)
     for w in report.get("warnings", []):
         out.print(
