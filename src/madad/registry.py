@@ -14,6 +14,7 @@ from madad.auth import api as auth_api
 from madad.auth import views as auth_views
 from madad.channels.api import api as api_channel
 from madad.channels.api import service as api_channel_service
+from madad.channels.chat import admin_views as chat_admin_views
 from madad.channels.chat import api as chat_api
 from madad.channels.chat import service as chat_service
 from madad.channels.chat import views as chat_views
@@ -91,6 +92,7 @@ ROUTERS: list[APIRouter] = [
     metrics_kb_views.router,
     surveys_views.router,
     portal_admin_views.router,
+    chat_admin_views.router,
     demo_views.router,  # /demo/shop, only on a database that holds the demo
 ]
 
