@@ -99,6 +99,13 @@ def _shown() -> ColumnElement[bool]:
     )
 
 
+def _written_for(message: Message, ticket: Ticket) -> bool:
+    """False for the team's replies to another customer, moved here when that customer's
+    ticket was merged into this one (tickets.changes.merge_tickets marks them)."""
+    written_for = message.meta.get("for_contact_id") if message.meta else None
+    return written_for is None or written_for == ticket.contact_id
+
+
 async def _names(session: AsyncSession, contact_ids: set[int]) -> dict[int, str | None]:
     if not contact_ids:
         return {}
@@ -191,6 +198,7 @@ async def conversation(
             )
         ).scalars()
     )
+    messages = [m for m in messages if _written_for(m, ticket)]
     files: dict[int, list[Attachment]] = {}
     if messages:
         for a in (
@@ -223,19 +231,21 @@ async def conversation(
 async def attachment(session: AsyncSession, customer: Customer, attachment_id: int) -> Attachment:
     """A file of a message the customer is shown, on their own request: files stay with the
     person who opened the request, even where the organisation shares its requests."""
-    found = await session.scalar(
-        select(Attachment)
-        .join(Message, Message.id == Attachment.message_id)
-        .join(Ticket, Ticket.id == Message.ticket_id)
-        .where(
-            Attachment.id == attachment_id,
-            _shown(),
-            Ticket.contact_id == customer.contact_id,
+    row = (
+        await session.execute(
+            select(Attachment, Message, Ticket)
+            .join(Message, Message.id == Attachment.message_id)
+            .join(Ticket, Ticket.id == Message.ticket_id)
+            .where(
+                Attachment.id == attachment_id,
+                _shown(),
+                Ticket.contact_id == customer.contact_id,
+            )
         )
-    )
-    if found is None:
+    ).first()
+    if row is None or not _written_for(row[1], row[2]):
         raise NotFound("no such file")
-    return found
+    return row[0]
 
 
 # --- writing -------------------------------------------------------------------------------------

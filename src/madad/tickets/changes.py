@@ -380,6 +380,15 @@ async def merge_tickets(
     if target.status == Status.closed:
         raise Conflict(f"ticket {target_id} is closed and cannot receive a merge")
     now = utcnow()
+    if source.contact_id != target.contact_id:
+        # The team's replies to another customer move too (the agents keep the whole history),
+        # marked with whom they were written for: the target's customer is not shown them.
+        for message in await session.scalars(
+            select(Message).where(Message.ticket_id == source_id, Message.direction == "outbound")
+        ):
+            if "for_contact_id" not in message.meta:
+                message.meta = {**message.meta, "for_contact_id": source.contact_id}
+        await session.flush()
     await session.execute(
         update(Message)
         .where(Message.ticket_id == source_id)
