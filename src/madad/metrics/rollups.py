@@ -249,22 +249,39 @@ LEVELS: dict[str, tuple[Any, Any, list[str]]] = {
 }
 
 
+MICRO = 1_000_000
+
+
+def _empty_cell() -> list[int]:
+    return [0, 0]
+
+
 class Sums:
-    """Changes to the daily sums and histograms, added up before they are written."""
+    """Changes to the daily sums and histograms, added up before they are written.
+
+    Totals are kept in whole millionths (every value is a count, a score or a duration to
+    the microsecond), so they add up exactly and in any order: sums added up in parts and
+    merged are the sums added up in one pass. Picklable, for a rebuild's worker processes."""
 
     def __init__(self) -> None:
-        self.daily: dict[tuple[int, str, int, int, str], list[float]] = defaultdict(
-            lambda: [0, 0.0]
-        )
+        self.daily: dict[tuple[int, str, int, int, str], list[int]] = defaultdict(_empty_cell)
         self.hist: Counter[tuple[int, str, int, int, str, int]] = Counter()
 
     def add(self, rows: Iterable[Row], sign: int = 1) -> None:
         for day, ch, team, agent, metric, value in rows:
             cell = self.daily[(day, ch, team, agent, metric)]
             cell[0] += sign
-            cell[1] += sign * value
+            cell[1] += sign * round(value * MICRO)
             if metric in DURATIONS:
                 self.hist[(day, ch, team, agent, metric, bucket_of(value))] += sign
+
+    def merge(self, other: Sums) -> None:
+        """Add another set of changes to these."""
+        for key, (n, total) in other.daily.items():
+            cell = self.daily[key]
+            cell[0] += n
+            cell[1] += total
+        self.hist.update(other.hist)
 
     def __len__(self) -> int:
         return len(self.daily)
@@ -274,8 +291,8 @@ class Sums:
         and total or n), in key order. The all-teams, per-agent and per-team sums are the
         detailed cells added up (sums are linear: a change's projection is the projection's
         change). The all-teams histograms keep no channel."""
-        daily: dict[str, dict[tuple, list[float]]] = {
-            level: defaultdict(lambda: [0, 0.0]) for level in ("total", "agent", "team")
+        daily: dict[str, dict[tuple, list[int]]] = {
+            level: defaultdict(_empty_cell) for level in ("total", "agent", "team")
         }
         hist: dict[str, Counter[tuple]] = {level: Counter() for level in ("total", "agent", "team")}
         for (day, ch, team, agent, metric), (n, total) in self.daily.items():
@@ -297,7 +314,7 @@ class Sums:
             for key in sorted(cells):
                 value = cells[key]
                 if width == 2 and (value[0] or value[1]):
-                    out.append((date.fromordinal(key[0]), *key[1:], int(value[0]), value[1]))
+                    out.append((date.fromordinal(key[0]), *key[1:], value[0], value[1] / MICRO))
                 elif width == 1 and value:
                     out.append((date.fromordinal(key[0]), *key[1:], value))
             return out
