@@ -214,6 +214,8 @@ async def test_the_report_and_rebuild_commands(tmp_path: Path) -> None:
     r = madad(tmp_path, "metrics", "rebuild")
     assert r.returncode == 0, r.stderr
     assert "of 6 tickets" in r.stdout
+    r = madad(tmp_path, "metrics", "rebuild", "--processes", "0")
+    assert r.returncode == 2 and "--processes" in r.stderr, (r.stdout, r.stderr)
     r = madad(tmp_path, "report", "kpis", "--from", "2026-03-02", "--to", "2026-03-09",
               "--format", "json")  # fmt: skip
     assert r.returncode == 0, r.stderr

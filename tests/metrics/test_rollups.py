@@ -24,7 +24,7 @@ from madad.bus import MemoryBus
 from madad.config import Settings
 from madad.db import Database
 from madad.metrics import definitions as d
-from madad.metrics import reports, rollups
+from madad.metrics import rebuild, reports, rollups
 from madad.metrics.models import (
     MetricDaily,
     MetricDailyAgent,
@@ -292,7 +292,7 @@ async def run_example(settings: Settings, specs: list[Spec], splits: list[int]) 
             assert group["kpis"].get("created", {}).get("value", 0) == sum(
                 1 for f in mine if f.kind == "ticket.created" and f.at in period
             )
-        await rollups.rebuild(db)
+        await rebuild.rebuild(db)
         # A rebuild reads facts up to the horizon and leaves the rest to the consumers (another
         # test's leftover transaction can hold the horizon back): let them catch up.
         await facts.drain_consumers(db)

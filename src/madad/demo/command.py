@@ -19,7 +19,7 @@ from madad.db import Database
 from madad.demo.desk import PASSWORD, AlreadySeeded, Summary, build_demo, has_demo
 from madad.demo.signin import NotADemoCustomer, PortalLink, portal_link
 from madad.files import FileStore
-from madad.metrics import rollups
+from madad.metrics import rebuild
 
 out = Console()
 err = Console(stderr=True)
@@ -49,7 +49,7 @@ async def _seed(settings: Settings, **options: int) -> Summary:
             async with db.session() as session:
                 await activity_service.skip_to_end(session, "surveys")
             # The reports read rollups: build them now rather than leave it to the worker.
-            await rollups.rebuild(db, progress=lambda done, total: progress("reports", done, total))
+            await rebuild.rebuild(db, progress=lambda done, total: progress("reports", done, total))
             return summary
     finally:
         await db.dispose()

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from madad.config import get_settings
 from madad.db import Database
-from madad.metrics import reports, rollups
+from madad.metrics import rebuild, reports
 
 metrics_app = typer.Typer(help="Metric rollups.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports: KPIs and the per-ticket export.", no_args_is_help=True)
@@ -25,10 +25,19 @@ err = Console(stderr=True)
 
 
 @metrics_app.command("rebuild")
-def rebuild() -> None:
+def rebuild_rollups(
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes on PostgreSQL (default: one per core, at most 4); "
+            "SQLite rebuilds in this process.",
+        ),
+    ] = None,
+) -> None:
     """Recompute every rollup from the facts (the worker's consumer waits meanwhile)."""
 
-    async def main() -> rollups.Rebuilt:
+    async def main() -> rebuild.Rebuilt:
         db = Database(get_settings(), pooled=False)
         try:
             with Progress(
@@ -39,8 +48,10 @@ def rebuild() -> None:
                 console=err,
             ) as bar:
                 task = bar.add_task("rebuild", total=None)
-                return await rollups.rebuild(
-                    db, progress=lambda done, total: bar.update(task, completed=done, total=total)
+                return await rebuild.rebuild(
+                    db,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    processes=processes,
                 )
         finally:
             await db.dispose()
@@ -48,7 +59,8 @@ def rebuild() -> None:
     done = asyncio.run(main())
     out.print(
         f"Rebuilt rollups from {done.facts:,} facts of {done.tickets:,} tickets "
-        f"in {done.seconds:.1f} s."
+        f"in {done.seconds:.1f} s"
+        + (f" ({done.processes} processes)." if done.processes > 1 else ".")
     )
 
 

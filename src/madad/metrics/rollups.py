@@ -7,27 +7,26 @@ difference to `metric_daily` / `metric_hist` — so applying a batch twice, or i
 the same sums, and a fact that changes a ticket's past (a reopen, a repeat contact a week later)
 moves the ticket's old contribution instead of adding a second one.
 
-`rebuild` throws the sums away and recomputes them from all facts.
+`madad.metrics.rebuild` throws the sums away and recomputes them from all facts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.activity import service as activity_service
 from madad.activity.models import Activity
 from madad.activity.service import FACT_COLUMNS, Fact
-from madad.db import Database, utcnow
-from madad.dialects import bulk_insert, is_postgres, upsert
+from madad.db import Database
+from madad.dialects import bulk_insert, upsert
 from madad.metrics.definitions import (
     REPEAT_WINDOW,
     FactLike,
@@ -361,7 +360,7 @@ def _as_rows(stored: dict[str, Any] | None) -> list[Row]:
     return [tuple(r) for r in (stored or {}).get("rows", [])]  # type: ignore[misc]
 
 
-async def _facts_of(
+async def facts_of(
     session: AsyncSession,
     contact_ids: Iterable[int],
     ticket_ids: Iterable[int],
@@ -391,7 +390,7 @@ async def refresh(session: AsyncSession, facts: Sequence[FactLike]) -> int:
     loose = {f.ticket_id for f in facts if f.ticket_id is not None and not f.contact_id}
     if not contact_ids and not loose:
         return 0
-    everything = await _facts_of(session, contact_ids, loose)  # type: ignore[arg-type]
+    everything = await facts_of(session, contact_ids, loose)  # type: ignore[arg-type]
     ctx = fold(everything)
     ids = sorted(ctx.tickets)
     stored: dict[int, dict[str, Any]] = {}
@@ -421,103 +420,3 @@ async def on_facts(session: AsyncSession, batch: list[Fact]) -> None:
 
 def is_postgres_db(db: Database) -> bool:
     return db.engine.dialect.name == "postgresql"
-
-
-# --- rebuilding from all facts ------------------------------------------------------------------
-
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Rebuilt:
-    tickets: int
-    facts: int
-    seconds: float
-
-
-async def rebuild(db: Database, *, progress: Progress | None = None, chunk: int = 2000) -> Rebuilt:
-    """Recompute every rollup from the facts up to now.
-
-    The consumer is paused and set to the last visible fact first; the rollups are then
-    rebuilt in short transactions (so other consumers, which read in commit order, are not held
-    up by one long one) from the facts up to that position; then the consumer resumes after it.
-    If a rebuild dies half-way, the consumer stays paused until the next rebuild completes.
-    """
-    started = datetime.now().timestamp()
-    async with db.session() as session:
-        await activity_service.hold_consumer(session, CONSUMER)
-        last = await activity_service.last_position(session)
-        await activity_service.pause_consumer(session, CONSUMER, f"rebuild since {utcnow():%c}")
-        for table in (*ROLLUP_TABLES, MetricTicket):
-            await session.execute(delete(table))
-        if last is not None:
-            await activity_service.move_consumer(session, CONSUMER, txid=last[0], last_id=last[1])
-    if last is None:
-        async with db.session() as session:
-            await activity_service.pause_consumer(session, CONSUMER, None)
-        return Rebuilt(0, 0, 0.0)
-    sums, done_tickets, done_facts = Sums(), 0, 0
-    async with db.session(write=False) as session:
-        upto = activity_service.up_to(last, is_postgres(session))
-        top = await session.scalar(select(func.max(Activity.contact_id)).where(upto)) or 0
-        loose = sorted(
-            (
-                await session.execute(
-                    select(Activity.ticket_id)
-                    .where(Activity.contact_id.is_(None), Activity.ticket_id.is_not(None), upto)
-                    .distinct()
-                )
-            ).scalars()
-        )
-    parts = [("contacts", lo) for lo in range(0, top + 1, chunk)]
-    parts += [("tickets", i) for i in range(0, len(loose), chunk)]
-
-    async def fetch(kind: str, lo: int) -> list[Fact]:
-        async with db.session(write=False) as session:
-            upto = activity_service.up_to(last, is_postgres(session))
-            if kind == "tickets":
-                return await _facts_of(session, [], loose[lo : lo + chunk], upto=upto)
-            conn = await session.connection()
-            stmt = select(*FACT_COLUMNS).where(
-                Activity.contact_id >= lo,
-                Activity.contact_id < lo + chunk,
-                Activity.ticket_id.is_not(None),
-                upto,
-            )
-            return [Fact(*row) for row in await conn.execute(stmt)]
-
-    # The database reads the next part while this process folds the current one.
-    ahead = asyncio.create_task(fetch(*parts[0])) if parts else None
-    for step in range(len(parts)):
-        assert ahead is not None
-        facts = await ahead
-        ahead = asyncio.create_task(fetch(*parts[step + 1])) if step + 1 < len(parts) else None
-        async with db.session() as session:
-            done_tickets += await _rebuild_part(session, facts, sums)
-        done_facts += len(facts)
-        if progress:
-            progress(step + 1, len(parts))
-    async with db.session() as session:
-        await sums.write(session, fresh=True)
-        await activity_service.pause_consumer(session, CONSUMER, None)
-    if is_postgres_db(db):
-        async with db.engine.connect() as conn:  # statistics and visibility maps
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in (*ROLLUP_TABLES, MetricTicket):
-                await conn.exec_driver_sql(f"VACUUM ANALYZE {table.__tablename__}")
-    return Rebuilt(done_tickets, done_facts, datetime.now().timestamp() - started)
-
-
-async def _rebuild_part(session: AsyncSession, facts: list[Fact], sums: Sums) -> int:
-    ctx = fold(facts)
-    rows = []
-    for t in ctx.tickets.values():
-        new = contributions(t, ctx)
-        sums.add(new)
-        rows.append({**summary(t, ctx), "contributed": {"rows": [list(r) for r in new]}})
-    if rows:
-        columns = list(rows[0])
-        await bulk_insert(
-            session, MetricTicket.__table__, columns, [tuple(r[c] for c in columns) for r in rows]
-        )
-    return len(rows)
