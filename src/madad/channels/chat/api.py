@@ -63,6 +63,7 @@ def widget_strings() -> dict[str, Any]:
         "leave": _("End chat"),
         "new_chat": _("Start a new chat"),
         "waiting": _("You are number %(position)s in the queue."),
+        "in_queue": _("You are in the queue."),
         "wait": _("Expected wait: about %(minutes)s min."),
         "wait_soon": _("Expected wait: less than a minute."),
         "connected": _("You are chatting with %(name)s."),

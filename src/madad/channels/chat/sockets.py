@@ -168,9 +168,12 @@ class _Visitor:
             self.waiting.add(self)
         else:
             self.waiting.remove(self)
-        await self._send_state(
-            (await self.board.get()).place(chat) if chat.state == "queued" else None
-        )
+        place = None
+        if chat.state == "queued":
+            place = (await self.board.get()).place(chat)
+            if place is None:  # queued since the snapshot was read (a transfer, say)
+                place = (await self.board.get(fresh=True)).place(chat)
+        await self._send_state(place)
 
     async def _send_state(self, place: queue.QueuePlace | None) -> None:
         assert self.chat is not None

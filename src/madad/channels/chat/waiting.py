@@ -34,10 +34,14 @@ class Board:
         self.read_at = 0.0
         self.lock = asyncio.Lock()
 
-    async def get(self) -> queue.QueueBoard:
+    async def get(self, *, fresh: bool = False) -> queue.QueueBoard:
+        """The snapshot, read again when older than MAX_AGE — or, `fresh`, when read before
+        this call (a chat that has just entered the queue is not in an older one)."""
         loop = asyncio.get_running_loop()
+        asked_at = loop.time()
         async with self.lock:
-            if self.board is None or loop.time() - self.read_at > self.MAX_AGE:
+            stale = fresh and self.read_at < asked_at
+            if self.board is None or stale or loop.time() - self.read_at > self.MAX_AGE:
                 async with self.db.session(write=False) as session:
                     self.board = await queue.queue_board(session)
                 self.read_at = loop.time()
@@ -114,7 +118,7 @@ class Waiting:
                 await asyncio.sleep(Board.MAX_AGE)  # let a burst of changes pile up
                 while not sub.queue.empty():
                     sub.queue.get_nowait()
-                board = await self.board.get()
+                board = await self.board.get(fresh=True)  # a snapshot from after the changes
                 for v in list(self.visitors.values()):
                     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                         await v.moved(board)

@@ -350,7 +350,7 @@
     if (s !== "ended") ratingShown = false;
     var text = "";
     if (s === "queued" && info) {
-      text = (info.team ? t("transferred", { team: info.team }) + " " : "") + t("waiting", { position: info.position });
+      text = (info.team ? t("transferred", { team: info.team }) + " " : "") + (info.position ? t("waiting", { position: info.position }) : S.in_queue);
       if (info.wait_seconds != null) text += " " + (info.wait_seconds < 60 ? S.wait_soon : t("wait", { minutes: Math.round(info.wait_seconds / 60) }));
     } else if (s === "active" && info) text = t("connected", { name: info.agent || S.agent });
     else if (s === "bot") text = info && info.bot ? "" : S.bot_looking;
