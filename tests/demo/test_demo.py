@@ -63,6 +63,7 @@ LIVE_KINDS = {
     "kb.bot_offered",
     "kb.bot_resolved",
     "kb.bot_handoff",
+    "kb.bot_unanswered",
     "live.callback_requested",
     "live.callback_done",
 }

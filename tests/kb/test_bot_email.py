@@ -96,7 +96,10 @@ async def test_no_articles_when_the_bot_is_not_confident(
     [ack] = smtp_capture.received
     assert ARTICLES_HEADING not in text_of(ack.message)
     assert "/help/" not in text_of(ack.message)
-    assert "kb.bot_offered" not in [f.kind for f in await facts_of(db, first.ticket_id)]
+    kept = [f for f in await facts_of(db, first.ticket_id) if f.kind.startswith("kb.bot")]
+    assert [(f.kind, f.channel, f.data["question"]) for f in kept] == [
+        ("kb.bot_unanswered", "email", "Can I bring my dog to your office? Office visit")
+    ]
 
 
 async def test_a_template_that_names_the_articles_places_them_itself(

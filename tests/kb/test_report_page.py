@@ -11,10 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from madad.activity import service as facts
 from madad.auth.models import Role, User
 from madad.db import Database
+from madad.errors import Invalid
+from madad.kb import bot
 from tests.conftest import make_person
 from tests.console.conftest import PASSWORD, sign_in
 from tests.kb.conftest import write
@@ -149,3 +152,42 @@ async def test_the_report_over_the_api(client: httpx.AsyncClient, db: Database) 
         headers=boss.headers,
     )
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_questions_the_bot_could_not_answer(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """Three offers (seed) and two questions with no confident answer: the bot answered 3 of 5
+    questions; the questions are listed newest first, as text, with their tickets, and export."""
+    await seed_kb_facts(db)
+    at = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    async with db.session() as session:
+        bot.record_unanswered(session, "Can I bring my   dog?", channel="email", language="en",
+                              ticket_id=41, at=at)  # fmt: skip
+        bot.record_unanswered(session, XSS_QUERY, channel="chat", language="en", ticket_id=42,
+                              at=at + timedelta(minutes=1))  # fmt: skip
+        bot.record_unanswered(session, "old", channel="chat", language="en",
+                              at=at - timedelta(days=30))  # fmt: skip
+    boss = await make_person(db, role=Role.supervisor, name="Zainab", password=PASSWORD)
+    browser = await sign_in(client, boss)
+    got = (await browser.get("/reports/knowledge-base.json?days=7")).json()
+    assert got["total"]["bot"]["unanswered"] == 2
+    assert got["total"]["bot"]["answered"]["value"] == 3 / 5
+    assert got["total"]["bot"]["by_channel"]["chat"]["unanswered"] == 1
+    assert [(q["question"], q["ticket_id"]) for q in got["unanswered_questions"]] == [
+        (XSS_QUERY, 42),
+        ("Can I bring my dog?", 41),
+    ]
+    page = (await browser.get("/reports/knowledge-base?days=7")).text
+    assert "Latest questions the bot had no answer for" in page and "<td>60 %</td>" in page
+    assert '<a href="/tickets/41">#41</a>' in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+    exported = await browser.get("/reports/knowledge-base.csv?days=7&table=questions")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [(r["channel"], r["ticket_id"], r["question"]) for r in rows] == [
+        ("chat", "42", XSS_QUERY),
+        ("email", "41", "Can I bring my dog?"),
+    ]
+    async with db.session() as session:
+        with pytest.raises(Invalid):
+            bot.record_unanswered(session, "x", channel="fax", language="en")

@@ -308,11 +308,15 @@ async def _bot(
     the customer answered and when (None: the bot had nothing to offer)."""
     rng = world.rng
     language = "ur" if topic.urdu else "en"
+    question = fill(topic.subject, random.Random(topic.subject), "A")
     if topic not in world.offers:  # the first lines of a topic differ in a number at most
-        question = fill(topic.subject, random.Random(topic.subject), "A")
         world.offers[topic] = await bot.suggest(session, question, lang=language)
     offered = world.offers[topic]
     if not offered:
+        bot.record_unanswered(
+            session, question, channel="chat", language=language,
+            ticket_id=got.ticket_id, contact_id=got.contact_id, at=at,
+        )  # fmt: skip
         return None
     offer_at = at + timedelta(seconds=rng.uniform(2, 5))
     token = bot.record_offered(

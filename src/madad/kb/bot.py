@@ -31,6 +31,10 @@ Facts (recorded through the functions below, by the chat and email channels):
 - `kb.bot_handoff`: the customer asked for a person after an offer; data `{"offer",
   "reason": "asked" | "not_solved"}`. A handoff after a "that solved it" undoes the resolution
   in the metrics (see `metrics.kb`).
+- `kb.bot_unanswered`: the bot was asked and found nothing it was confident about (the
+  customer went to a person at once); data `{"question": the first QUESTION_KEPT characters,
+  "language"}`, same channel, ticket and contact as an offer would have — the knowledge-base
+  report lists them as articles to write.
 
 The bot never writes a ticket message: what it offers is never an agent's reply and counts in
 no agent metric (first response, requests per agent, one-touch read only `message.sent` facts
@@ -331,6 +335,34 @@ def _channel(channel: str) -> str:
     if channel not in CHANNELS:
         raise Invalid("channel", f"one of {', '.join(CHANNELS)}")
     return channel
+
+
+QUESTION_KEPT = 500
+
+
+def record_unanswered(
+    session: AsyncSession,
+    question: str,
+    *,
+    channel: str,
+    language: str,
+    ticket_id: int | None = None,
+    contact_id: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Record that the bot had no confident answer to this question."""
+    facts.record(
+        session,
+        "kb.bot_unanswered",
+        ticket_id=ticket_id,
+        contact_id=contact_id,
+        channel=_channel(channel),
+        at=at,
+        data={
+            "question": " ".join((question or "").split())[:QUESTION_KEPT],
+            "language": check_language("language", language),
+        },
+    )
 
 
 def record_offered(

@@ -33,6 +33,9 @@ VISITOR = Activity.data["visitor"].as_string()
 QUERY = Activity.data["query"].as_string()  # one object: GROUP BY must repeat its parameter
 RESULTS = Activity.data["results"].as_integer()
 HELPFUL = Activity.data["helpful"].as_boolean()
+QUESTION = Activity.data["question"].as_string()
+LANGUAGE = Activity.data["language"].as_string()
+TOP_QUESTIONS = 20
 
 
 def _in(period: Period, *kinds: str) -> Any:
@@ -69,6 +72,8 @@ class Measured:
         self.deflection = Rate(0, 0)
         self.bot = kb.BotOutcomes(0, 0, 0)
         self.bot_by_channel: dict[str, kb.BotOutcomes] = {}
+        self.unanswered: Counter[str] = Counter()  # channel → questions the bot had nothing for
+        self.questions: list[dict[str, Any]] = []  # the latest of them
 
 
 async def measure(session: AsyncSession, period: Period) -> Measured:
@@ -124,9 +129,24 @@ async def measure(session: AsyncSession, period: Period) -> Measured:
         m.no_result += n
     offers = await bot_facts(session, period)
     m.bot = kb.bot_outcomes(offers, period)
+    unanswered = _in(period, "kb.bot_unanswered")
+    for channel, n in await session.execute(
+        select(Activity.channel, func.count()).where(unanswered).group_by(Activity.channel)
+    ):
+        m.unanswered[channel or ""] += n
+    latest = await session.execute(
+        select(Activity.at, Activity.channel, Activity.ticket_id, QUESTION, LANGUAGE)
+        .where(unanswered)
+        .order_by(Activity.at.desc(), Activity.id.desc())
+        .limit(TOP_QUESTIONS)
+    )
+    m.questions = [
+        {"at": at, "channel": ch, "ticket_id": t, "question": q or "", "language": lang}
+        for at, ch, t, q, lang in latest
+    ]
     for ch in BOT_CHANNELS:
         outcome = kb.bot_outcomes(offers, period, channel=ch)
-        if outcome.offers:
+        if outcome.offers or m.unanswered[ch]:
             m.bot_by_channel[ch] = outcome
     return m
 
@@ -139,11 +159,14 @@ def _rate(r: Rate) -> dict[str, Any]:
     return {"numerator": r.numerator, "denominator": r.denominator, "value": r.value}
 
 
-def _bot(o: kb.BotOutcomes) -> dict[str, Any]:
+def _bot(o: kb.BotOutcomes, unanswered: int) -> dict[str, Any]:
     return {
         "offers": o.offers,
         "resolution": _rate(o.resolution_rate),
         "handoff": _rate(o.handoff_rate),
+        "unanswered": unanswered,
+        # Questions the bot offered articles for / questions it was asked.
+        "answered": _rate(Rate(o.offers, o.offers + unanswered)),
     }
 
 
@@ -159,8 +182,8 @@ def figures(m: Measured) -> dict[str, Any]:
         "no_result": _rate(Rate(m.no_result, m.kinds["kb.search"])),
         "deflection": _rate(m.deflection),
         "bot": {
-            **_bot(m.bot),
-            "by_channel": {ch: _bot(o) for ch, o in m.bot_by_channel.items()},
+            **_bot(m.bot, sum(m.unanswered.values())),
+            "by_channel": {ch: _bot(o, m.unanswered[ch]) for ch, o in m.bot_by_channel.items()},
         },
     }
 
@@ -215,6 +238,7 @@ async def report(session: AsyncSession, period: Period) -> dict[str, Any]:
         "previous": figures(before),
         "articles": articles,
         "failed_searches": [{"query": q, "times": n} for q, n in failed],
+        "unanswered_questions": m.questions,
     }
 
 

@@ -100,6 +100,8 @@ def _bot_row(label: str, fig: dict[str, Any]) -> dict[str, Any]:
         "offers": fig["offers"],
         "resolution": fmt_ratio(fig["resolution"]["value"]),
         "handoff": fmt_ratio(fig["handoff"]["value"]),
+        "unanswered": fig["unanswered"],
+        "answered": fmt_ratio(fig["answered"]["value"]),
     }
 
 
@@ -154,7 +156,11 @@ async def kb_page(
             "searches": now["searches"],
             "articles": articles,
             "failed": got["failed_searches"],
-            "bot_rows": bot_rows if now["bot"]["offers"] else [],
+            "bot_rows": bot_rows if now["bot"]["offers"] or now["bot"]["unanswered"] else [],
+            "questions": [
+                {**q, "channel": channel_label(q["channel"] or "")}
+                for q in got["unanswered_questions"]
+            ],
             "contacts": contacts,
             "query": f"from={first}&to={last}",
         },
@@ -170,11 +176,12 @@ async def kb_export(
     end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
     table: Annotated[str, Query(max_length=16)] = "articles",
 ) -> Response:
-    """The whole report as JSON; as CSV one table: `articles` (default) or `searches`."""
+    """The whole report as JSON; as CSV one table: `articles` (default), `searches` or
+    `questions` (the latest the answer bot had no confident answer for)."""
     if fmt not in ("csv", "json"):
         raise NotFound("reports come as .csv or .json")
-    if table not in ("articles", "searches"):
-        raise Invalid("table", "articles or searches")
+    if table not in ("articles", "searches", "questions"):
+        raise Invalid("table", "articles, searches or questions")
     first, last = parse_period(start, end, 30)
     got = await kb_report.report(session, reports.day_period(first, last))
     name = f"knowledge-base-{first}-{last}"
@@ -188,6 +195,10 @@ async def kb_export(
         rows = got["failed_searches"]
         fields = ["query", "times"]
         name += "-failed-searches"
+    elif table == "questions":
+        rows = got["unanswered_questions"]
+        fields = ["at", "channel", "ticket_id", "language", "question"]
+        name += "-unanswered-questions"
     else:
         rows = kb_report.flat_articles(got)
         fields = list(kb_report.ARTICLE_COLUMNS)

@@ -143,7 +143,19 @@ async def test_talking_to_a_person_before_the_bot_answers_or_with_no_article(
     async with db.session(write=False) as s:
         row = await s.get(ChatSession, chat.id)
         assert row is not None and row.state == "queued"
-    assert await kinds(db, chat.ticket_id) == ["message.received", "live.offered"]
+    assert await kinds(db, chat.ticket_id) == [
+        "message.received",
+        "kb.bot_unanswered",  # kept for the knowledge-base report: an article to write
+        "live.offered",
+    ]
+    async with db.session(write=False) as s:
+        kept = await s.scalar(
+            select(Activity).where(
+                Activity.ticket_id == chat.ticket_id, Activity.kind == "kb.bot_unanswered"
+            )
+        )
+    assert kept is not None and kept.channel == "chat"
+    assert kept.data == {"question": "can i bring my dog to your office", "language": "en"}
 
 
 async def test_without_the_bot_nothing_changes_and_solved_needs_an_offer(db: Database) -> None:

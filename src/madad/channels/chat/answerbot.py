@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from madad.auth.permissions import SYSTEM
@@ -27,6 +27,7 @@ from madad.errors import Conflict, Invalid
 from madad.kb import bot as kb_bot
 from madad.tickets import service as tickets
 from madad.tickets.changes import update_ticket
+from madad.tickets.models import Message
 
 
 async def _reload(session: AsyncSession, chat: ChatSession, *, lock: bool = False) -> ChatSession:
@@ -60,6 +61,21 @@ async def first_answer(
     if chat.state != "bot" or chat.bot_offer is not None:
         return False  # the visitor asked for a person meanwhile
     if not found:
+        question = await session.scalar(
+            select(Message.text)
+            .where(Message.ticket_id == chat.ticket_id, Message.direction == "inbound")
+            .order_by(Message.id)
+            .limit(1)
+        )
+        kb_bot.record_unanswered(
+            session,
+            question or "",
+            channel=queue.CHANNEL,
+            language=chat.language or "en",
+            ticket_id=chat.ticket_id,
+            contact_id=chat.contact_id,
+            at=at,
+        )
         await to_queue(session, chat, at=at)
         return False
     token = kb_bot.record_offered(

@@ -220,6 +220,7 @@ class Plan:
     error: str | None = None  # cannot be sent at all
     record_id: int | None = None  # the record queued with it (acknowledgements)
     suggestions: list[bot.Suggestion] = field(default_factory=list)  # the bot's, in an ack
+    question: str = ""  # what the bot was asked (kept as unanswered when it offers nothing)
     contact_id: int | None = None
     language: str = "en"
 
@@ -470,7 +471,7 @@ async def plan_ack(
         select(EmailRecord).where(EmailRecord.message_id == message_id).limit(1)
     )
     name = message.meta.get("email", {}).get("from_name") if message.meta else None
-    language, suggestions = await _bot_answers(session, ticket, message, settings)
+    language, question, suggestions = await _bot_answers(session, ticket, message, settings)
     base = (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     subject, text = render_ack(
         box,
@@ -503,6 +504,7 @@ async def plan_ack(
         ticket_id=ticket.id,
         record_id=record.id,
         suggestions=suggestions,
+        question=question,
         language=language,
         contact_id=ticket.contact_id,
     )
@@ -510,13 +512,13 @@ async def plan_ack(
 
 async def _bot_answers(
     session: AsyncSession, ticket: Ticket, message: Message, settings: Settings
-) -> tuple[str, list[bot.Suggestion]]:
-    """The answer bot's articles for the email's question (its text, then its subject), in
-    the customer's language when the knowledge base has it."""
+) -> tuple[str, str, list[bot.Suggestion]]:
+    """The answer bot's language, question (the email's text, then its subject) and articles,
+    in the customer's language when the knowledge base has it."""
     contact = await session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     language = contact.language if contact and contact.language in LANGUAGES else "en"
     question = f"{bot.question_of(message.text or '')}\n{ticket.subject or ''}"
-    return language, await bot.suggest(session, question, lang=language)
+    return language, question, await bot.suggest(session, question, lang=language)
 
 
 async def _complete_ack(
@@ -565,6 +567,15 @@ async def send_ack(ctx: jobs.JobContext) -> None:
         bot.record_offered(
             ctx.session,
             plan.suggestions,
+            channel=CHANNEL,
+            language=plan.language,
+            ticket_id=plan.ticket_id,
+            contact_id=plan.contact_id,
+        )
+    elif plan.question.strip():
+        bot.record_unanswered(
+            ctx.session,
+            plan.question,
             channel=CHANNEL,
             language=plan.language,
             ticket_id=plan.ticket_id,
