@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,7 @@ from madad.auth.models import Role
 from madad.bus import MemoryBus
 from madad.config import Settings
 from madad.db import Database
+from madad.metrics import reports
 from tests.conftest import Person, count_statements, make_person
 from tests.console.conftest import PASSWORD, sign_in
 from tests.metrics.worked import stream
@@ -100,6 +101,28 @@ async def test_the_kpi_api_gives_the_hand_worked_figures(
                          headers=supervisor.headers)  # fmt: skip
     [row] = list(csv.DictReader(io.StringIO(r.text)))
     assert (row["group"], row["tickets"], row["resolved"]) == ("normal", "6", "2")
+
+
+async def test_a_report_read_in_one_session_is_as_read_side_by_side(db: Database) -> None:
+    """`kpis` reads its parts one after the other in one session, `kpis_side_by_side` each in
+    a session of its own (a group's histograms apart from its sums): the figures are the
+    same, to the last bit, the period's and the one before's."""
+    await write_worked_day(db)
+    for first, last in ((2, 9), (4, 6), (3, 5), (2, 3)):
+        period = reports.day_period(date(2026, 3, first), date(2026, 3, last))
+        for options in (
+            {}, {"channel": "email"}, {"agent_id": 7}, {"team_id": 1},
+            {"group_by": "agent"}, {"group_by": "team", "channel": "chat"},
+        ):  # fmt: skip
+            async with db.session(write=False) as session:
+                together = await reports.kpis(session, period, **options)
+            apart = await reports.kpis_side_by_side(db, period, **options)
+            assert together == apart, (first, last, options)
+    # Both halves of the worked days have figures of their own.
+    async with db.session(write=False) as session:
+        report = await reports.kpis(session, reports.day_period(date(2026, 3, 4), date(2026, 3, 6)))
+    assert report["total"]["created"]["value"] and report["previous"]["total"]["created"]["value"]
+    assert report["total"] != report["previous"]["total"]
 
 
 async def test_the_kpi_api_refuses_bad_input_and_the_wrong_people(

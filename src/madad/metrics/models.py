@@ -80,11 +80,16 @@ class MetricHistTotal(Base):
 
 
 class MetricDailyAgent(Base):
-    """The sums per agent over all channels and teams: what reports by agent, and an agent's
-    own report, read (about a fifth of the rows of `metric_daily` at 1 M tickets)."""
+    """The sums per agent over all channels and teams: what reports by agent, an agent's own
+    report and every report's agent-days read (about a fifth of the rows of `metric_daily` at
+    1 M tickets)."""
 
     __tablename__ = "metric_daily_agent"
-    __table_args__ = (Index("ix_metric_daily_agent_agent_day", "agent_id", "day"),)
+    __table_args__ = (
+        Index("ix_metric_daily_agent_agent_day", "agent_id", "day"),
+        # The days each agent replied (metric 'handled'), for requests per agent per day.
+        Index("ix_metric_daily_agent_metric_day", "metric", "day"),
+    )
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     agent_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -170,6 +170,21 @@ def _tables_for(group_by: str | None, filters: dict[str, Any]) -> tuple[Any, Any
     return MetricDaily, MetricHist, filters
 
 
+GroupSums = dict[Any, dict[str, tuple[float, float]]]  # per group, per metric: (n, total)
+Quantiles = dict[tuple[Any, str], tuple[float, float]]  # (group, metric) → (median, p90)
+AgentDays = dict[Any, int]  # per group: agent-days with a reply
+
+
+async def _for_reports(session: AsyncSession) -> None:
+    """On PostgreSQL, for this read's transaction: no JIT (compiling the per-agent
+    percentiles' plan took ~90 ms, every time) and room to hash a period's histogram rows in
+    memory (the default 4 MB sorted the per-agent buckets on disk)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            select(func.set_config("jit", "off", True), func.set_config("work_mem", "32MB", True))
+        )
+
+
 async def _figures(
     session: AsyncSession,
     period: d.Period,
@@ -179,45 +194,74 @@ async def _figures(
 ) -> dict[Any, dict[str, Any]]:
     """Per group: each metric's figure; medians and 90th percentiles only of `medians_of`, when
     given (per agent, the histograms are about as many rows as there are measurements)."""
-    group_cols = [GROUPS[group_by]] if group_by else []
-    daily, hist, near = _tables_for(group_by, filters)
+    sums, days = await _sums(session, period, group_by, filters)
+    return _assemble(sums, await _quantiles(session, period, group_by, filters, medians_of), days)
+
+
+async def _sums(
+    session: AsyncSession, period: d.Period, group_by: str | None, filters: dict[str, Any]
+) -> tuple[GroupSums, AgentDays]:
+    """Per group and metric, the daily sums of the period added up; and the agent-days."""
+    daily, _hist, near = _tables_for(group_by, filters)
     sum_cols = [getattr(daily, GROUPS[group_by].key)] if group_by else []
-    sums = await session.execute(
+    rows = await session.execute(
         select(*sum_cols, daily.metric, func.sum(daily.n), func.sum(daily.total))
         .where(*_where(period, daily, near), ~daily.metric.like("arrivals:%"))
         .group_by(*sum_cols, daily.metric)
     )
-    where = _where(period, hist, near)
-    if medians_of is not None:
-        where.append(hist.metric.in_(list(medians_of)))
-    hists = await session.execute(_percentiles(hist, group_by, where))
-    # Agent-days with a reply: per agent from the agents' sums, else from the detailed ones.
-    per_agent = daily is MetricDailyAgent
+    sums: GroupSums = defaultdict(dict)
+    for row in rows:
+        key = row[0] if group_by else None
+        sums[key][row[-3]] = (float(row[-2] or 0), float(row[-1] or 0))
+    # Agent-days with a reply: from the agents' sums unless a channel or team is in sight (an
+    # agent's day has a reply if any of its channels and teams has one: counts are never below
+    # 0), else from the detailed sums.
+    channel, team = filters.get("channel"), filters.get("team_id")
+    per_agent = group_by in (None, "agent") and channel is None and team is None
     days_of: Any = MetricDailyAgent if per_agent else MetricDaily
+    near_days = {"agent_id": filters.get("agent_id")} if per_agent else filters
+    group_cols = [] if per_agent or group_by in (None, "agent") else [GROUPS[group_by]]
     active = (
-        select(days_of.day, days_of.agent_id, *([] if per_agent else group_cols))
-        .where(*_where(period, days_of, near if per_agent else filters))
+        select(days_of.day, days_of.agent_id, *group_cols)
+        .where(*_where(period, days_of, near_days))
         .where(days_of.metric == "handled", days_of.n > 0)
-        .group_by(days_of.day, days_of.agent_id, *([] if per_agent else group_cols))
+        .group_by(days_of.day, days_of.agent_id, *group_cols)
         .subquery()
     )
     active_group = [active.c[GROUPS[group_by].key]] if group_by else []
     agent_days = await session.execute(
         select(*active_group, func.count()).select_from(active).group_by(*active_group)
     )
-    raw: dict[Any, dict[str, tuple[float, float]]] = defaultdict(dict)
-    for row in sums:
-        key = row[0] if group_by else None
-        raw[key][row[-3]] = (float(row[-2] or 0), float(row[-1] or 0))
-    quantiles: dict[tuple[Any, str], tuple[float | None, float | None]] = {}
-    for row in hists:
+    days = {(row[0] if group_by else None): int(row[-1]) for row in agent_days}
+    return sums, days
+
+
+async def _quantiles(
+    session: AsyncSession,
+    period: d.Period,
+    group_by: str | None,
+    filters: dict[str, Any],
+    medians_of: Sequence[str] | None = None,
+) -> Quantiles:
+    """Per group and duration metric (of `medians_of`, when given): the median and the 90th
+    percentile over the period."""
+    _daily, hist, near = _tables_for(group_by, filters)
+    where = _where(period, hist, near)
+    if medians_of is not None:
+        where.append(hist.metric.in_(list(medians_of)))
+    quantiles: Quantiles = {}
+    for row in await session.execute(_percentiles(hist, group_by, where)):
         key = row[0] if group_by else None
         median, p90, count = row[-3], row[-2], row[-1]
         if count and median is not None and p90 is not None:
             quantiles[(key, row[-4])] = (bucket_value(int(median)), bucket_value(int(p90)))
-    days = {(row[0] if group_by else None): int(row[-1]) for row in agent_days}
+    return quantiles
+
+
+def _assemble(sums: GroupSums, quantiles: Quantiles, days: AgentDays) -> dict[Any, dict[str, Any]]:
+    """Per group: each metric's figure, from what `_sums` and `_quantiles` read."""
     out: dict[Any, dict[str, Any]] = {}
-    for key, metrics in raw.items():
+    for key, metrics in sums.items():
         figures: dict[str, Any] = {}
         for name, (n, total) in metrics.items():
             if name in DURATIONS:
@@ -399,19 +443,22 @@ async def _kpis(
     prev_period = period.previous()
 
     async def total_of(session: AsyncSession, of: d.Period) -> dict[str, Any]:
+        await _for_reports(session)
         total = (await _figures(session, of, None, filters)).get(None, {})
         contacts = (await _unique_contacts(session, of, None, filters)).get(None, 0)
         total["resolutions"] = _resolutions(total, contacts)
         return total | await _direct(session, of)
 
-    async def groups_of(session: AsyncSession) -> list[dict[str, Any]]:
-        assert group_by is not None
-        groups = await _figures(session, period, group_by, filters, group_medians_of)
-        uniq = await _unique_contacts(session, period, group_by, filters)
-        return [
-            {"key": key, "kpis": figures | {"resolutions": _resolutions(figures, uniq.get(key, 0))}}
-            for key, figures in sorted(groups.items(), key=lambda kv: str(kv[0]))
-        ]
+    # The groups' figures in two works, for `run` to read side by side: their histograms
+    # (per agent, nearly a row per measurement) take as long as all the rest.
+    async def group_sums(session: AsyncSession) -> tuple[GroupSums, AgentDays, dict[Any, int]]:
+        await _for_reports(session)
+        sums, days = await _sums(session, period, group_by, filters)
+        return sums, days, await _unique_contacts(session, period, group_by, filters)
+
+    async def group_quantiles(session: AsyncSession) -> Quantiles:
+        await _for_reports(session)
+        return await _quantiles(session, period, group_by, filters, group_medians_of)
 
     works: dict[str, Work] = {}
     if totals:
@@ -419,8 +466,15 @@ async def _kpis(
     if compare and totals:
         works["previous"] = lambda session: total_of(session, prev_period)
     if group_by:
-        works["groups"] = groups_of
+        works["group_sums"], works["group_quantiles"] = group_sums, group_quantiles
     got = dict(zip(works, await run(list(works.values())), strict=True))
+    if group_by:
+        sums, days, uniq = got.pop("group_sums")
+        groups = _assemble(sums, got.pop("group_quantiles"), days)
+        got["groups"] = [
+            {"key": key, "kpis": figures | {"resolutions": _resolutions(figures, uniq.get(key, 0))}}
+            for key, figures in sorted(groups.items(), key=lambda kv: str(kv[0]))
+        ]
     report: dict[str, Any] = {
         "period": {"from": period.start.date().isoformat(), "to": period.end.date().isoformat()},
         "group_by": group_by,
