@@ -5,14 +5,24 @@ Each visitor opens the widget's socket, starts a chat, then sends a message ever
 at a steady rate. Measured on loopback only:
 
 - visitor → stored: a visitor's message sent → its `ack` (committed) back on the socket;
-- agent → visitor: the reply API's answer (committed) → the reply arriving on the visitor's
-  socket (the bus: in-process, or Redis between two processes);
+- agent → visitor: the reply request sent → the reply arriving on the visitor's socket (the
+  reply's commit, then the bus: in-process, or Redis between two processes);
 - memory per connection: the server processes' resident memory growth per connected visitor.
 
-Bounded: at most 5,000 visitors and 120 s; servers bind 127.0.0.1 only.
+The visitors are shared among `--clients` load processes (uvloop each), so that on a small
+machine the load generator is not what is measured; every timestamp is CLOCK_MONOTONIC
+(`time.monotonic`, one clock for every process on the machine), a latency is receive time −
+send time. The servers, PostgreSQL, Redis and the load processes share the machine's cores:
+the figures include that contention.
+
+Bounded: at most 10,000 visitors and 120 s of steady state; servers bind 127.0.0.1 only. On
+PostgreSQL each run gets a fresh database (`--database-url` names it; it is dropped and made
+again), so that earlier runs' queued chats are not measured.
 
     python bench/chat.py --visitors 1000 --seconds 30
-    python bench/chat.py --visitors 2000 --processes 2 --redis-url redis://127.0.0.1:6379/0
+    python bench/chat.py --visitors 5000 --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/madad_chat_bench
+    python bench/chat.py --visitors 10000 --processes 2 --redis-url redis://127.0.0.1:6379/0 \
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/madad_chat_bench
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -30,20 +41,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
-
-import httpx
-from sqlalchemy import select
-from websockets.asyncio.client import ClientConnection, connect
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import ensure_database, madad_server, make_token, settings_for
-from madad.channels.chat.models import ChatSession
-from madad.db import Database
-
-MAX_VISITORS = 5000
+MAX_VISITORS = 10_000
 MAX_SECONDS = 120.0
+START_BATCH = 100  # chats started at once by each load process
 
 
 def rss_kib(pid: int) -> int:
@@ -70,60 +76,143 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
+# --- one load process ----------------------------------------------------------------------------
+
+
 class Visitor:
     def __init__(self, n: int, base: str, inbox: str) -> None:
         self.n = n
         self.url = base.replace("http://", "ws://") + f"/api/v1/chat/visitor?inbox={inbox}"
-        self.ws: ClientConnection | None = None
+        self.ws: Any = None
         self.sent: dict[str, float] = {}
         self.stored: list[float] = []
         self.delivered: list[float] = []
         self.ready = asyncio.Event()
         self.errors = 0
         self.seq = 0
+        self.measuring = False
 
     async def open(self) -> None:
-        self.ws = await connect(self.url, max_queue=None, ping_interval=None)
+        from websockets.asyncio.client import connect
+
+        # Like a browser's widget, minus permessage-deflate only if the server declines it.
+        self.ws = await connect(self.url, max_queue=None, ping_interval=None, open_timeout=60)
         while json.loads(await self.ws.recv())["type"] != "ready":
             pass
 
     async def start(self) -> None:
-        assert self.ws is not None
-        self.sent["start"] = time.perf_counter()
+        self.sent["start"] = time.monotonic()
         await self.ws.send(json.dumps({"type": "start", "id": "start", "text": f"hello {self.n}"}))
 
     async def listen(self) -> None:
-        assert self.ws is not None
-        async for raw in self.ws:
-            frame = json.loads(raw)
-            kind = frame["type"]
-            now = time.perf_counter()
-            if kind == "ack":
-                at = self.sent.pop(frame["client_id"], None)
-                if at is not None:
-                    self.stored.append(now - at)
-            elif kind == "state" and frame.get("session") and not self.ready.is_set():
-                self.ready.set()
-            elif kind == "message" and frame["from"] == "agent":
-                text = frame["text"]
-                if text.startswith("t="):
-                    self.delivered.append(time.time() - float(text[2:].split(" ")[0]))
-            elif kind == "error":
-                self.errors += 1
+        with contextlib.suppress(Exception):
+            async for raw in self.ws:
+                frame = json.loads(raw)
+                kind = frame["type"]
+                now = time.monotonic()
+                if kind == "ack":
+                    at = self.sent.pop(frame["client_id"], None)
+                    if at is not None and self.measuring:
+                        self.stored.append(now - at)
+                elif kind == "state" and frame.get("session") and not self.ready.is_set():
+                    self.ready.set()
+                elif kind == "message" and frame["from"] == "agent":
+                    text = frame["text"]
+                    if text.startswith("t=") and self.measuring:
+                        self.delivered.append(now - float(text[2:].split(" ")[0]))
+                elif kind == "error":
+                    self.errors += 1
 
     async def talk(self, until: float, interval: float) -> None:
-        assert self.ws is not None
         await asyncio.sleep(random.uniform(0, interval))
-        while time.perf_counter() < until:
+        while time.monotonic() < until:
             self.seq += 1
             cid = f"m{self.seq}"
-            self.sent[cid] = time.perf_counter()
+            self.sent[cid] = time.monotonic()
             await self.ws.send(json.dumps({"type": "message", "id": cid, "text": f"msg {cid}"}))
             await asyncio.sleep(interval * random.uniform(0.8, 1.2))
 
 
+async def _load(pipe: Connection, numbers: range, bases: list[str], inbox: str) -> None:
+    visitors = [Visitor(i, bases[i % len(bases)], inbox) for i in numbers]
+    gate = asyncio.Semaphore(50)
+
+    async def open_one(v: Visitor) -> None:
+        async with gate:
+            await v.open()
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(open_one(v) for v in visitors))
+    connected = time.monotonic() - t0
+    listeners = [asyncio.create_task(v.listen()) for v in visitors]
+    t0 = time.monotonic()
+    for chunk in range(0, len(visitors), START_BATCH):
+        batch = visitors[chunk : chunk + START_BATCH]
+        await asyncio.gather(*(v.start() for v in batch))
+        await asyncio.wait_for(asyncio.gather(*(v.ready.wait() for v in batch)), timeout=120)
+    started = time.monotonic() - t0
+    pipe.send(("ready", connected, started))
+    _, until, interval = await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+    for v in visitors:
+        v.sent.clear()  # the starts are not part of the steady-state figures
+        v.measuring = True
+    await asyncio.gather(*(v.talk(until, interval) for v in visitors))
+    await asyncio.sleep(3)  # let the last acks and replies land
+    for v in visitors:
+        v.measuring = False
+    pipe.send(
+        (
+            "done",
+            [x for v in visitors for x in v.stored],
+            [x for v in visitors for x in v.delivered],
+            sum(len(v.sent) for v in visitors),
+            sum(v.errors for v in visitors),
+        )
+    )
+    for v in visitors:
+        with contextlib.suppress(Exception):
+            await v.ws.close()
+    for task in listeners:
+        task.cancel()
+
+
+def load_process(pipe: Connection, numbers: range, bases: list[str], inbox: str) -> None:
+    """The entry point of one load process: its share of the visitors."""
+    import uvloop
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    uvloop.run(_load(pipe, numbers, bases, inbox))
+
+
+# --- the coordinator -----------------------------------------------------------------------------
+
+
+async def fresh_database(url: str) -> None:
+    """A new, migrated bench database (PostgreSQL: dropped first if it exists)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bench.harness import ensure_database
+
+    if url.startswith("postgresql"):
+        server, _, name = url.rpartition("/")
+        name = name.split("?")[0]
+        admin = create_async_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+    await ensure_database(url)
+
+
 async def chat_tickets(url: str, inbox_id: int) -> list[int]:
     """The chats' tickets (the agent needs them to answer; visitors never see ticket ids)."""
+    from sqlalchemy import select
+
+    from bench.harness import settings_for
+    from madad.channels.chat.models import ChatSession
+    from madad.db import Database
+
     db = Database(settings_for(url), pooled=False)
     try:
         async with db.session(write=False) as session:
@@ -138,22 +227,30 @@ async def chat_tickets(url: str, inbox_id: int) -> list[int]:
 
 async def agent(bases: list[str], token: str, tickets: list[int], until: float, rate: float) -> int:
     """Answer chats at `rate` replies a second through the ordinary reply API (last server)."""
+    import httpx
+
     headers = {"Authorization": f"Bearer {token}"}
     sent = 0
     async with httpx.AsyncClient(base_url=bases[-1], headers=headers, timeout=30) as client:
-        while time.perf_counter() < until and tickets:
+        next_at = time.monotonic()
+        while time.monotonic() < until and tickets:
             r = await client.post(
                 f"/api/v1/tickets/{random.choice(tickets)}/reply",
-                json={"text": f"t={time.time()} reply"},
+                json={"text": f"t={time.monotonic()} reply"},
             )
             if r.status_code == 201:
                 sent += 1
-            await asyncio.sleep(1 / rate)
+            next_at += 1 / rate
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
     return sent
 
 
 @contextlib.contextmanager
-def servers(url: str, processes: int, redis_url: str | None, data_dir: str) -> Iterator[list[str]]:
+def servers(
+    url: str, processes: int, redis_url: str | None, data_dir: str
+) -> Iterator[tuple[list[str], list[int]]]:
+    from bench.harness import madad_server
+
     env = {
         "MADAD_DATA_DIR": data_dir,
         "MADAD_SECRET_KEY": "bench-secret",
@@ -167,65 +264,73 @@ def servers(url: str, processes: int, redis_url: str | None, data_dir: str) -> I
         for _ in range(processes):
             bases.append(stack.enter_context(madad_server(url, workers=1, env=env)))
             pids.append(madad_server.pid)  # type: ignore[attr-defined]
-        servers.pids = pids  # type: ignore[attr-defined]
-        yield bases
+        yield bases, pids
+
+
+def say(line: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
 
 async def run(args: argparse.Namespace, url: str) -> None:
-    await ensure_database(url)
+    import httpx
+
+    from bench.harness import make_token
+
+    await fresh_database(url)
     token = await make_token(url)
     with (
         tempfile.TemporaryDirectory() as data_dir,
-        servers(url, args.processes, args.redis_url, data_dir) as bases,
+        servers(url, args.processes, args.redis_url, data_dir) as (bases, pids),
     ):
-        pids: list[int] = servers.pids  # type: ignore[attr-defined]
+        say(f"servers up: {' '.join(bases)} (pids {' '.join(map(str, pids))})")
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=bases[0], headers=headers, timeout=30) as client:
             r = await client.post("/api/v1/chat/inboxes", json={"name": "bench"})
             r.raise_for_status()
             inbox, inbox_id = r.json()["key"], r.json()["id"]
-            await asyncio.sleep(1)
-            rss_before = sum(rss_kib(p) for p in pids)
-            visitors = [Visitor(i, bases[i % len(bases)], inbox) for i in range(args.visitors)]
-            t0 = time.perf_counter()
-            gate = asyncio.Semaphore(100)
-
-            async def open_one(v: Visitor) -> None:
-                async with gate:
-                    await v.open()
-
-            await asyncio.gather(*(open_one(v) for v in visitors))
-            connect_s = time.perf_counter() - t0
-            listeners = [asyncio.create_task(v.listen()) for v in visitors]
-            t0 = time.perf_counter()
-            for chunk in range(0, len(visitors), 50):
-                batch = visitors[chunk : chunk + 50]
-                await asyncio.gather(*(v.start() for v in batch))
-                await asyncio.wait_for(asyncio.gather(*(v.ready.wait() for v in batch)), timeout=60)
-            start_s = time.perf_counter() - t0
+        await asyncio.sleep(1)
+        rss_before = sum(rss_kib(p) for p in pids)
+        ctx = multiprocessing.get_context("spawn")
+        pipes, procs = [], []
+        per = -(-args.visitors // args.clients)
+        for k in range(args.clients):
+            numbers = range(k * per, min(args.visitors, (k + 1) * per))
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=load_process, args=(theirs, numbers, bases, inbox))
+            proc.start()
+            pipes.append(mine)
+            procs.append(proc)
+        loop = asyncio.get_running_loop()
+        try:
+            readies = [await loop.run_in_executor(None, p.recv) for p in pipes]
+            connect_s = max(r[1] for r in readies)
+            start_s = max(r[2] for r in readies)
+            say(f"{args.visitors:,} chats started; steady state for {args.seconds:.0f} s")
             await asyncio.sleep(1)
             rss_after = sum(rss_kib(p) for p in pids)
             tickets = await chat_tickets(url, inbox_id)
-            for v in visitors:  # the starts are not part of the steady-state figures
-                v.stored.clear()
-            until = time.perf_counter() + args.seconds
-            talkers = [asyncio.create_task(v.talk(until, args.interval)) for v in visitors]
+            until = time.monotonic() + args.seconds
+            for p in pipes:
+                p.send(("go", until, args.interval))
             replies = await agent(bases, token, tickets, until, args.agent_rate)
-            await asyncio.gather(*talkers)
-            await asyncio.sleep(2)  # let the last acks and replies land
-            for v in visitors:
-                if v.ws is not None:
-                    await v.ws.close()
-            for task in listeners:
-                task.cancel()
-    stored = [x for v in visitors for x in v.stored]
-    delivered = [x for v in visitors for x in v.delivered]
-    lost = sum(len(v.sent) for v in visitors)
-    errors = sum(v.errors for v in visitors)
-    per_conn = (rss_after - rss_before) / max(len(visitors), 1)
-    shape = f"{args.processes} process(es)" + (" over Redis" if args.redis_url else "")
-    print(f"database: {url.split('@')[-1]}; {shape}; {len(visitors):,} visitor sockets")
-    print(f"connected in {connect_s:.1f} s; {len(visitors):,} chats started in {start_s:.1f} s")
+            results = [await loop.run_in_executor(None, p.recv) for p in pipes]
+            say("steady state over")
+        finally:
+            for proc in procs:
+                proc.join(timeout=30)
+                if proc.is_alive():
+                    proc.kill()
+    stored = [x for r in results for x in r[1]]
+    delivered = [x for r in results for x in r[2]]
+    lost = sum(r[3] for r in results)
+    errors = sum(r[4] for r in results)
+    per_conn = (rss_after - rss_before) / max(args.visitors, 1)
+    shape = f"{args.processes} server process(es)" + (" over Redis" if args.redis_url else "")
+    print(
+        f"database: {url.split('@')[-1]}; {shape}; {args.visitors:,} visitor sockets from "
+        f"{args.clients} load process(es) on the same machine ({os.cpu_count()} cores)"
+    )
+    print(f"connected in {connect_s:.1f} s; {args.visitors:,} chats started in {start_s:.1f} s")
     print(
         f"visitor message → stored (ack): n={len(stored):,} "
         f"p50 {1000 * pct(stored, 0.5):.1f} ms, p99 {1000 * pct(stored, 0.99):.1f} ms, "
@@ -234,7 +339,8 @@ async def run(args: argparse.Namespace, url: str) -> None:
     )
     print(
         f"agent reply → visitor socket: n={len(delivered):,} of {replies:,} sent, "
-        f"p50 {1000 * pct(delivered, 0.5):.1f} ms, p99 {1000 * pct(delivered, 0.99):.1f} ms"
+        f"p50 {1000 * pct(delivered, 0.5):.1f} ms, p99 {1000 * pct(delivered, 0.99):.1f} ms, "
+        f"max {1000 * max(delivered, default=float('nan')):.1f} ms"
     )
     print(
         f"server memory: {rss_before / 1024:.0f} MiB before, {rss_after / 1024:.0f} MiB with "
@@ -256,6 +362,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between messages")
     parser.add_argument("--agent-rate", type=float, default=20.0, help="replies per second")
     parser.add_argument("--processes", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--clients", type=int, default=2, help="load processes (1-8)")
     parser.add_argument("--redis-url", help="required for --processes 2")
     parser.add_argument(
         "--database-url", help="default: a fresh SQLite file (PostgreSQL: postgresql+asyncpg://…)"
@@ -265,13 +372,17 @@ def main() -> None:
         parser.error(f"--visitors is 1-{MAX_VISITORS}")
     if not 1 <= args.seconds <= MAX_SECONDS:
         parser.error(f"--seconds is 1-{MAX_SECONDS:.0f}")
+    if not 0.5 <= args.interval <= 60:
+        parser.error("--interval is 0.5-60 seconds")
+    if not 1 <= args.clients <= 8:
+        parser.error("--clients is 1-8")
     if args.processes == 2 and not args.redis_url:
         parser.error("two processes share their events through Redis: give --redis-url")
     if args.processes == 2 and not (args.database_url or "").startswith("postgresql"):
         parser.error("two processes need PostgreSQL: give --database-url")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(
-        resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.visitors + 1024)), hard)
+        resource.RLIMIT_NOFILE, (min(hard, max(soft, 2 * args.visitors + 1024)), hard)
     )
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{tmp}/chat-bench.db"

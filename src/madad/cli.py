@@ -129,6 +129,7 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
         proxy_headers=True,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
     )
 
 

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     base_url: str | None = None
     embedded_worker: bool = True
     auto_migrate: bool = True
+    # WebSocket compression (permessage-deflate) for the widget's and the console's sockets:
+    # off, because chat frames are small and each compressed socket keeps two zlib streams
+    # (~40 KiB) and spends CPU on every frame (bench/chat.py).
+    ws_per_message_deflate: bool = False
 
     db_pool_size: int = 10
     db_max_overflow: int = 20

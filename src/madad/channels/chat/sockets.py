@@ -104,6 +104,11 @@ class _Visitor:
         self.rating: rating.Rating | None = None
         self.bot_task: asyncio.Task[None] | None = None
         self.secret: str = ""  # the app's signing key (download links, upload tokens)
+        # While this socket's own message is being stored, the bus may announce it before the
+        # store returns: such announcements wait here and are settled once it has (its echo
+        # needs no read back; anything else, another tab's message say, is read then).
+        self.storing = 0
+        self.deferred: set[int] = set()
 
     def link(self, attachment_id: int) -> str:
         """A download address of one of the chat's files (relative to Madad's base)."""
@@ -228,7 +233,11 @@ class _Visitor:
         if topic == f"ticket:{chat.ticket_id}":
             if event.get("kind") in ("message.received", "message.sent"):
                 message_id = (event.get("data") or {}).get("message_id")
-                if isinstance(message_id, int) and message_id not in self.sent:
+                if not isinstance(message_id, int) or message_id in self.sent:
+                    return
+                if event.get("kind") == "message.received" and self.storing:
+                    self.deferred.add(message_id)
+                else:
                     await self.lines([message_id])
         elif topic == f"chat:{chat.public_id}":
             if event.get("type") == "state":
@@ -365,6 +374,19 @@ class _Visitor:
     async def message(self, frame: dict[str, Any]) -> None:
         if self.chat is None:
             raise NotFound("start a chat first")
+        self.storing += 1
+        try:
+            await self._message(frame)
+        finally:
+            self.storing -= 1
+            if not self.storing and self.deferred:
+                missed = sorted(i for i in self.deferred if i not in self.sent)
+                self.deferred.clear()
+                if missed:
+                    await self.lines(missed)
+
+    async def _message(self, frame: dict[str, Any]) -> None:
+        assert self.chat is not None
         inbound = service.message_inbound(
             self.chat, text=frame.get("text"), client_id=frame.get("id")
         )
