@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import multiprocessing
 import os
@@ -67,6 +68,18 @@ def rss_kib(pid: int) -> int:
                 if children.exists():
                     todo += [int(c) for c in children.read_text().split()]
     return total
+
+
+def cpu_seconds(servers: list[int], loads: list[int]) -> dict[str, float]:
+    """CPU seconds used so far by the servers, PostgreSQL, the load processes and this one."""
+    from bench.harness import _cpu_seconds, _postgres_pids, _tree
+
+    return {
+        "servers": sum(_cpu_seconds(p) for s in servers for p in _tree(s)),
+        "postgres": sum(_cpu_seconds(p) for p in _postgres_pids()),
+        "load processes": sum(_cpu_seconds(p) for p in loads),
+        "agent and coordinator": _cpu_seconds(os.getpid()),
+    }
 
 
 def pct(values: list[float], q: float) -> float:
@@ -151,6 +164,11 @@ async def _load(pipe: Connection, numbers: range, bases: list[str], inbox: str) 
         await asyncio.gather(*(v.start() for v in batch))
         await asyncio.wait_for(asyncio.gather(*(v.ready.wait() for v in batch)), timeout=120)
     started = time.monotonic() - t0
+    # The load process's own pauses are not the server's: no cyclic collection while it
+    # measures (bounded in time; what it allocates is freed when it ends).
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     pipe.send(("ready", connected, started))
     _, until, interval = await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
     for v in visitors:
@@ -246,8 +264,30 @@ async def agent(bases: list[str], token: str, tickets: list[int], until: float, 
 
 
 @contextlib.contextmanager
+def worker_process(url: str, env: dict[str, str]) -> Iterator[int]:
+    """`madad worker`: background jobs and fact consumers outside the web process."""
+    import subprocess
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "madad", "worker"],
+        env={**os.environ, "MADAD_DATABASE_URL": url, "MADAD_AUTO_MIGRATE": "false", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
 def servers(
-    url: str, processes: int, redis_url: str | None, data_dir: str
+    url: str, processes: int, redis_url: str | None, data_dir: str, worker: str
 ) -> Iterator[tuple[list[str], list[int]]]:
     from bench.harness import madad_server
 
@@ -261,9 +301,14 @@ def servers(
         env["MADAD_REDIS_URL"] = redis_url
     with contextlib.ExitStack() as stack:
         bases, pids = [], []
+        extra = ["--no-worker"] if worker == "separate" else []
         for _ in range(processes):
-            bases.append(stack.enter_context(madad_server(url, workers=1, env=env)))
+            bases.append(
+                stack.enter_context(madad_server(url, workers=1, env=env, extra_args=extra))
+            )
             pids.append(madad_server.pid)  # type: ignore[attr-defined]
+        if worker == "separate":  # counted with the servers (CPU and memory)
+            pids.append(stack.enter_context(worker_process(url, env)))
         yield bases, pids
 
 
@@ -280,7 +325,7 @@ async def run(args: argparse.Namespace, url: str) -> None:
     token = await make_token(url)
     with (
         tempfile.TemporaryDirectory() as data_dir,
-        servers(url, args.processes, args.redis_url, data_dir) as (bases, pids),
+        servers(url, args.processes, args.redis_url, data_dir, args.worker) as (bases, pids),
     ):
         say(f"servers up: {' '.join(bases)} (pids {' '.join(map(str, pids))})")
         headers = {"Authorization": f"Bearer {token}"}
@@ -289,7 +334,7 @@ async def run(args: argparse.Namespace, url: str) -> None:
             r.raise_for_status()
             inbox, inbox_id = r.json()["key"], r.json()["id"]
         await asyncio.sleep(1)
-        rss_before = sum(rss_kib(p) for p in pids)
+        rss_before = sum(rss_kib(p) for p in pids[: args.processes])  # the web processes
         ctx = multiprocessing.get_context("spawn")
         pipes, procs = [], []
         per = -(-args.visitors // args.clients)
@@ -307,13 +352,18 @@ async def run(args: argparse.Namespace, url: str) -> None:
             start_s = max(r[2] for r in readies)
             say(f"{args.visitors:,} chats started; steady state for {args.seconds:.0f} s")
             await asyncio.sleep(1)
-            rss_after = sum(rss_kib(p) for p in pids)
+            rss_after = sum(rss_kib(p) for p in pids[: args.processes])
             tickets = await chat_tickets(url, inbox_id)
+            cpu_before = cpu_seconds(pids, [proc.pid for proc in procs])
             until = time.monotonic() + args.seconds
             for p in pipes:
                 p.send(("go", until, args.interval))
             replies = await agent(bases, token, tickets, until, args.agent_rate)
             results = [await loop.run_in_executor(None, p.recv) for p in pipes]
+            cpu = {
+                k: v - cpu_before[k]
+                for k, v in cpu_seconds(pids, [proc.pid for proc in procs]).items()
+            }
             say("steady state over")
         finally:
             for proc in procs:
@@ -326,6 +376,11 @@ async def run(args: argparse.Namespace, url: str) -> None:
     errors = sum(r[4] for r in results)
     per_conn = (rss_after - rss_before) / max(args.visitors, 1)
     shape = f"{args.processes} server process(es)" + (" over Redis" if args.redis_url else "")
+    shape += (
+        " with their embedded workers"
+        if args.worker == "embedded"
+        else " (--no-worker) and one `madad worker`"
+    )
     print(
         f"database: {url.split('@')[-1]}; {shape}; {args.visitors:,} visitor sockets from "
         f"{args.clients} load process(es) on the same machine ({os.cpu_count()} cores)"
@@ -346,6 +401,12 @@ async def run(args: argparse.Namespace, url: str) -> None:
         f"server memory: {rss_before / 1024:.0f} MiB before, {rss_after / 1024:.0f} MiB with "
         f"the chats open: {per_conn:.1f} KiB per connection (chat started, subscribed)"
     )
+    span = args.seconds + 3  # the steady state and the wait for its last answers
+    print(
+        "CPU during the steady state (cores busy): "
+        + ", ".join(f"{k} {v / span:.2f}" for k, v in cpu.items())
+        + f" of {os.cpu_count()}"
+    )
     if stored:
         rate = len(stored) / args.seconds
         print(
@@ -364,6 +425,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, choices=(1, 2))
     parser.add_argument("--clients", type=int, default=2, help="load processes (1-8)")
     parser.add_argument("--redis-url", help="required for --processes 2")
+    parser.add_argument(
+        "--worker",
+        choices=("embedded", "separate"),
+        default="embedded",
+        help="background work in each server (default) or in one `madad worker` process",
+    )
     parser.add_argument(
         "--database-url", help="default: a fresh SQLite file (PostgreSQL: postgresql+asyncpg://…)"
     )

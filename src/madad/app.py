@@ -45,7 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # collector's way, and collect the young generation less often (requests allocate a lot
     # of short-lived objects that reference counting frees anyway).
     gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
+    gc.set_threshold(2_000, 50, 50)
     if settings.embedded_worker:
         background.append(
             asyncio.create_task(run_worker(db, bus, settings, stop), name="madad-worker")
