@@ -40,7 +40,7 @@ class _Request:
 
 class IntakeBatcher:
     def __init__(
-        self, db: Database, store: FileStore, *, max_batch: int = 64, tasks: int = 1
+        self, db: Database, store: FileStore, *, max_batch: int = 256, tasks: int = 1
     ) -> None:
         self.db = db
         self.store = store
