@@ -443,6 +443,11 @@ def main() -> None:
         parser.error("--interval is 0.5-60 seconds")
     if not 1 <= args.clients <= 8:
         parser.error("--clients is 1-8")
+    if args.database_url and args.database_url.startswith("postgresql"):
+        name = args.database_url.rpartition("/")[2].split("?")[0]
+        if "bench" not in name:  # each run drops it: never a desk's own database
+            parser.error(f"each run drops and recreates the database; {name!r} has no 'bench' "
+                         "in its name (use e.g. …/madad_chat_bench)")  # fmt: skip
     if args.processes == 2 and not args.redis_url:
         parser.error("two processes share their events through Redis: give --redis-url")
     if args.processes == 2 and not (args.database_url or "").startswith("postgresql"):
