@@ -208,19 +208,9 @@ def load_process(pipe: Connection, numbers: range, bases: list[str], inbox: str)
 
 async def fresh_database(url: str) -> None:
     """A new, migrated bench database (PostgreSQL: dropped first if it exists)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from bench.harness import ensure_database
 
-    if url.startswith("postgresql"):
-        server, _, name = url.rpartition("/")
-        name = name.split("?")[0]
-        admin = create_async_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-    await ensure_database(url)
+    await ensure_database(url, fresh=True)
 
 
 async def chat_tickets(url: str, inbox_id: int) -> list[int]:

@@ -31,13 +31,16 @@ def bench_url(given: str | None) -> str:
     return given or os.environ.get("MADAD_BENCH_DATABASE_URL") or DEFAULT_URL
 
 
-async def ensure_database(url: str) -> None:
-    """Create the bench database if it does not exist, then migrate it."""
+async def ensure_database(url: str, *, fresh: bool = False) -> None:
+    """Create the bench database if it does not exist (`fresh`: drop it first), then migrate
+    it."""
     if url.startswith("postgresql"):
         server, _, name = url.rpartition("/")
         name = name.split("?")[0]
         admin = create_async_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
         async with admin.connect() as conn:
+            if fresh:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             exists = await conn.scalar(
                 text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
             )
